@@ -1,0 +1,1 @@
+"""Names and message schemas common to the jobrunner API, master and worker."""

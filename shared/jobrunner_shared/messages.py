@@ -1,0 +1,251 @@
+"""Pydantic models for every message that crosses a process boundary.
+
+Socket.IO payloads (SPEC §5), the RabbitMQ topic messages between API and master, and the job
+submission body shared by REST and AMQP (SPEC §3, §4). Unknown fields are ignored so that a
+newer peer can add fields without breaking an older one; missing or malformed ones are errors.
+"""
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    timed_out = "timed_out"
+    cancelled = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {JobStatus.succeeded, JobStatus.failed, JobStatus.timed_out, JobStatus.cancelled}
+)
+AttemptOutcome = Literal["succeeded", "failed", "timed_out", "cancelled"]
+Stream = Literal["stdout", "stderr"]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def _check_labels(labels: list[str]) -> list[str]:
+    for label in labels:
+        if not LABEL_RE.match(label):
+            raise ValueError(
+                f"label {label!r} must be 1-63 characters of letters, digits and _.:/- "
+                "starting with a letter or digit"
+            )
+    return sorted(set(labels))
+
+
+# --- submission (REST body and AMQP body) -----------------------------------------------------
+
+
+class JobSpec(Message):
+    """What a user submits: SPEC §3 `POST /api/v1/jobs`, SPEC §4 AMQP body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str | None = Field(None, min_length=1, max_length=65536)
+    argv: list[Annotated[str, Field(max_length=65536)]] | None = Field(None, min_length=1)
+    name: str | None = Field(None, max_length=200)
+    labels: list[str] = Field(default_factory=list, max_length=32)
+    env: dict[str, Annotated[str, Field(max_length=65536)]] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list, max_length=64)
+    timeout_seconds: int | None = Field(None, gt=0, le=MAX_TIMEOUT_SECONDS)
+    max_retries: int = Field(0, ge=0, le=10)
+    priority: int = Field(0, ge=0, le=9)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: list[str]) -> list[str]:
+        return _check_labels(labels)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not ENV_NAME_RE.match(key):
+                raise ValueError(f"environment variable name {key!r} is not valid")
+        return env
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not ENV_NAME_RE.match(name):
+                raise ValueError(f"secret name {name!r} is not a valid variable name")
+        return names
+
+    @model_validator(mode="after")
+    def _command_or_argv(self) -> "JobSpec":
+        if (self.command is None) == (self.argv is None):
+            raise ValueError("give exactly one of 'command' (a shell string) or 'argv' (a list)")
+        return self
+
+
+# --- API -> master: a job ready to run ---------------------------------------------------------
+
+
+class JobAssignment(Message):
+    """Published by the API on the tenant's dispatch queue; sent to a worker as `job:assign`."""
+
+    job_id: str
+    tenant_id: str
+    attempt: int = Field(ge=1)
+    command: str | None = None
+    argv: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    labels: list[str] = Field(default_factory=list)
+    timeout_seconds: int | None = None
+    mask: list[str] = Field(default_factory=list)
+
+
+class AssignAck(Message):
+    """The worker's Socket.IO acknowledgement of `job:assign`."""
+
+    accepted: bool
+    reason: str | None = None
+
+
+# --- worker -> master (SPEC §5) ------------------------------------------------------------------
+
+
+class WorkerAuth(Message):
+    """The Socket.IO `auth` payload a worker connects with."""
+
+    api_key: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
+    labels: list[str] = Field(default_factory=list, max_length=64)
+    capacity: int = Field(1, ge=1, le=1024)
+    version: str = ""
+    hostname: str = ""
+    worker_id: str | None = Field(None, min_length=8, max_length=64)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: list[str]) -> list[str]:
+        return _check_labels(labels)
+
+
+class AttemptRef(Message):
+    job_id: str
+    attempt: int = Field(ge=1)
+
+
+class JobStarted(AttemptRef):
+    pid: int | None = None
+
+
+class LogLine(Message):
+    seq: int = Field(ge=1)
+    stream: Stream
+    text: str
+    ts: datetime
+
+
+class JobLog(AttemptRef):
+    lines: list[LogLine] = Field(min_length=1)
+
+
+class JobFinished(AttemptRef):
+    status: AttemptOutcome
+    exit_code: int | None = None
+    error: str | None = None
+
+
+class Heartbeat(Message):
+    running: list[AttemptRef] = Field(default_factory=list)
+    draining: bool = False
+
+
+class EventAck(Message):
+    """The master's acknowledgement of a worker event: it is safely in RabbitMQ."""
+
+    ok: bool
+    error: str | None = None
+
+
+# --- master -> API topic messages ----------------------------------------------------------------
+
+
+class WorkerRef(Message):
+    tenant_id: str
+    worker_id: str
+    worker_name: str
+
+
+class JobStartedEvent(JobStarted, WorkerRef):
+    at: datetime = Field(default_factory=utcnow)
+
+
+class JobFinishedEvent(JobFinished, WorkerRef):
+    at: datetime = Field(default_factory=utcnow)
+
+
+class LogBatchEvent(JobLog, WorkerRef):
+    pass
+
+
+class WorkerEvent(WorkerRef):
+    """Presence on the heartbeat topic: connected, heartbeat or disconnected."""
+
+    event: Literal["connected", "heartbeat", "disconnected"]
+    api_key_id: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    capacity: int = 1
+    version: str = ""
+    hostname: str = ""
+    running: list[AttemptRef] = Field(default_factory=list)
+    draining: bool = False
+    at: datetime = Field(default_factory=utcnow)
+
+
+# --- API -> every master (control topic) ----------------------------------------------------------
+
+
+class CancelAttempt(AttemptRef):
+    tenant_id: str
+
+
+class DrainWorker(Message):
+    tenant_id: str
+    worker_id: str
+
+
+class DispatchQueueAdded(Message):
+    tenant_id: str
+    labels: list[str]
+    queue: str
+
+
+class ApiKeyRevoked(Message):
+    tenant_id: str
+    key_id: str
+
+
+# --- AMQP submission reply (SPEC §4) ---------------------------------------------------------------
+
+
+class SubmitReply(Message):
+    job_id: str | None = None
+    status: JobStatus | None = None
+    error: str | None = None

@@ -1,0 +1,77 @@
+"""Every exchange, queue, routing key, collection and Socket.IO event name.
+
+Nobody types one of these strings anywhere else. The worker imports this module too, so it
+must stay free of broker and database imports.
+"""
+
+import hashlib
+
+# --- RabbitMQ exchanges (all durable) -------------------------------------------------------
+JOBS_EXCHANGE = "jobrunner.jobs"  # topic: submissions, dispatch, job events
+LOGS_EXCHANGE = "jobrunner.logs"  # topic: output batches
+HEARTBEATS_EXCHANGE = "jobrunner.heartbeats"  # topic: worker presence and heartbeats
+CONTROL_EXCHANGE = "jobrunner.control"  # topic: API -> every master (cancel, drain, ...)
+DEAD_LETTER_EXCHANGE = "jobrunner.dlx"  # fanout: where rejected messages end up
+
+# --- routing keys ---------------------------------------------------------------------------
+SUBMIT_KEY = "job.submit"  # SPEC §4: AMQP producers publish here
+DISPATCH_KEY_PREFIX = "job.dispatch"  # + .<tenant>.<labelset>: API -> master
+JOB_STARTED_KEY = "job.event.started"
+JOB_FINISHED_KEY = "job.event.finished"
+JOB_EVENTS_PATTERN = "job.event.*"
+LOG_BATCH_KEY = "log.batch"
+LOGS_PATTERN = "log.*"
+HEARTBEAT_KEY = "heartbeat.beat"
+WORKER_CONNECTED_KEY = "heartbeat.connected"
+WORKER_DISCONNECTED_KEY = "heartbeat.disconnected"
+HEARTBEATS_PATTERN = "heartbeat.*"
+CONTROL_CANCEL_KEY = "control.job.cancel"
+CONTROL_DRAIN_KEY = "control.worker.drain"
+CONTROL_QUEUE_ADDED_KEY = "control.queue.added"
+CONTROL_KEY_REVOKED_KEY = "control.apikey.revoked"
+CONTROL_PATTERN = "control.#"
+
+# --- queues -----------------------------------------------------------------------------------
+SUBMIT_QUEUE = "jobrunner.jobs.submit"  # consumed by the API
+REJECTED_QUEUE = "jobrunner.jobs.rejected"  # SPEC §4: bad submissions, header x-reject-reason
+JOB_EVENTS_QUEUE = "jobrunner.api.job-events"
+LOGS_QUEUE = "jobrunner.api.logs"
+HEARTBEATS_QUEUE = "jobrunner.api.heartbeats"
+DEAD_LETTER_QUEUE = "jobrunner.dead-letter"
+DISPATCH_QUEUE_PREFIX = "jobrunner.dispatch"  # + .<tenant>.<labelset>
+MASTER_CONTROL_QUEUE_PREFIX = "jobrunner.master.control"  # + .<instance>, exclusive
+
+# --- message headers --------------------------------------------------------------------------
+API_KEY_HEADER = "x-api-key"
+REJECT_REASON_HEADER = "x-reject-reason"
+
+# --- MongoDB collections read by more than one service ----------------------------------------
+API_KEYS_COLLECTION = "api_keys"
+DISPATCH_QUEUES_COLLECTION = "dispatch_queues"
+
+# --- Socket.IO (SPEC §5) ----------------------------------------------------------------------
+WORKERS_NAMESPACE = "/workers"
+EV_JOB_ASSIGN = "job:assign"  # master -> worker, acknowledged
+EV_JOB_STARTED = "job:started"  # worker -> master, acknowledged
+EV_JOB_LOG = "job:log"  # worker -> master, acknowledged
+EV_JOB_FINISHED = "job:finished"  # worker -> master, acknowledged
+EV_HEARTBEAT = "heartbeat"  # worker -> master
+EV_JOB_CANCEL = "job:cancel"  # master -> worker
+EV_WORKER_DRAIN = "worker:drain"  # master -> worker
+
+
+def labelset_key(labels: list[str] | tuple[str, ...] | set[str]) -> str:
+    """A short, stable name for a set of labels: the same set always maps to the same queue."""
+    unique = sorted(set(labels))
+    if not unique:
+        return "any"
+    return hashlib.sha256("\n".join(unique).encode()).hexdigest()[:16]
+
+
+def dispatch_queue(tenant_id: str, labels: list[str] | tuple[str, ...] | set[str]) -> str:
+    """The queue holding a tenant's queued jobs that need exactly this set of labels."""
+    return f"{DISPATCH_QUEUE_PREFIX}.{tenant_id}.{labelset_key(labels)}"
+
+
+def dispatch_routing_key(tenant_id: str, labels: list[str] | tuple[str, ...] | set[str]) -> str:
+    return f"{DISPATCH_KEY_PREFIX}.{tenant_id}.{labelset_key(labels)}"
