@@ -170,6 +170,9 @@ class JobFinished(AttemptRef):
     status: AttemptOutcome
     exit_code: int | None = None
     error: str | None = None
+    # The seq of the attempt's last output line (0: no output), so the platform knows when it
+    # has stored every line even though logs and status travel on different queues.
+    last_seq: int | None = Field(None, ge=0)
 
 
 class Heartbeat(Message):

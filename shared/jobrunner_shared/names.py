@@ -41,6 +41,10 @@ DEAD_LETTER_QUEUE = "jobrunner.dead-letter"
 DISPATCH_QUEUE_PREFIX = "jobrunner.dispatch"  # + .<tenant>.<labelset>
 MASTER_CONTROL_QUEUE_PREFIX = "jobrunner.master.control"  # + .<instance>, exclusive
 
+# Declared identically by the API (which publishes) and the master (which consumes): classic
+# queues, because quorum queues only support priorities from RabbitMQ 4.0 on.
+DISPATCH_QUEUE_ARGUMENTS = {"x-max-priority": 9, "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
+
 # --- message headers --------------------------------------------------------------------------
 API_KEY_HEADER = "x-api-key"
 REJECT_REASON_HEADER = "x-reject-reason"
