@@ -1,0 +1,1 @@
+"""jobrunner worker: dials out to the master, runs jobs on this host, streams their output."""

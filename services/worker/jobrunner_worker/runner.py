@@ -1,0 +1,236 @@
+"""Runs one attempt of a job as a process group and reports its output line by line.
+
+Exit codes: a process that exits normally reports its own code; a process killed by signal N
+reports 128 + N, what `$?` shows in a shell (asyncio's raw returncode would be -N). A command
+that cannot start reports 127 (not found) or 126 (found but not executable), like a shell.
+When the attempt ends, whatever is left of its process group is terminated as well.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jobrunner_shared.messages import AttemptOutcome, Stream
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 64 * 1024
+# After the main process exits, how long its pipes may stay open (a background child holding
+# them) before the rest of the group is terminated.
+PIPE_DRAIN_SECONDS = 2.0
+# Environment variables of the worker itself that a job must not inherit.
+PRIVATE_ENV = ("API_KEY",)
+
+LineSink = Callable[[int, Stream, str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: AttemptOutcome
+    exit_code: int | None = None
+    error: str | None = None
+
+
+def exit_code_of(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class LineSplitter:
+    """Cuts a byte stream into lines: no newline kept, none longer than `max_bytes`."""
+
+    def __init__(self, max_bytes: int, emit: Callable[[str], None]) -> None:
+        self.max_bytes = max_bytes
+        self.emit = emit
+        self.buf = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self.buf
+        buf += chunk
+        start = 0
+        while True:
+            newline = buf.find(b"\n", start)
+            if newline < 0:
+                break
+            while newline - start > self.max_bytes:
+                start = self._emit_piece(start)
+            self.emit(buf[start:newline].decode("utf-8", errors="replace"))
+            start = newline + 1
+        while len(buf) - start > self.max_bytes:
+            start = self._emit_piece(start)
+        del buf[:start]
+
+    def close(self) -> None:
+        """Emit the final line when the stream ended without a newline."""
+        if self.buf:
+            self.emit(self.buf.decode("utf-8", errors="replace"))
+            self.buf.clear()
+
+    def _emit_piece(self, start: int) -> int:
+        # Cut at a UTF-8 character boundary so that a character is not broken in two.
+        cut = start + self.max_bytes
+        for back in range(4):
+            if (self.buf[cut - back] & 0xC0) != 0x80:  # not a continuation byte
+                cut -= back
+                break
+        self.emit(self.buf[start:cut].decode("utf-8", errors="replace"))
+        return cut
+
+
+class Runner:
+    """One attempt: start the process, read both pipes, enforce timeout and cancel."""
+
+    def __init__(
+        self,
+        *,
+        command: str | None = None,
+        argv: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        timeout_seconds: float | None = None,
+        kill_grace_seconds: float = 10.0,
+        max_line_bytes: int = 64 * 1024,
+        on_line: LineSink,
+        on_started: Callable[[int], None] | None = None,
+    ) -> None:
+        if (command is None) == (argv is None) or argv == []:
+            raise ValueError("give exactly one of command or a non-empty argv")
+        self.args = ["/bin/sh", "-c", command] if command is not None else list(argv or [])
+        self.env = env or {}
+        self.timeout_seconds = timeout_seconds
+        self.kill_grace_seconds = kill_grace_seconds
+        self.max_line_bytes = max_line_bytes
+        self.on_line = on_line
+        self.on_started = on_started
+        self.pid: int | None = None
+        self._seq = 0
+        self._cancel = asyncio.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _line(self, stream: Stream, text: str) -> None:
+        # One counter for both pipes: seq is the order in which the worker read the lines.
+        self._seq += 1
+        self.on_line(self._seq, stream, text)
+
+    def _environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
+        env.update(self.env)
+        return env
+
+    async def run(self) -> Outcome:
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self._environment(),
+                start_new_session=True,  # own process group: cancel reaches every child
+            )
+        except OSError as exc:
+            code = 127 if isinstance(exc, FileNotFoundError) else 126
+            error = f"cannot start {self.args[0]!r}: {exc.strerror or exc}"
+            self._line("stderr", error)
+            return Outcome("failed", code, error)
+
+        self.pid = proc.pid
+        if self.on_started is not None:
+            self.on_started(proc.pid)
+        assert proc.stdout is not None and proc.stderr is not None
+        pumps = [
+            asyncio.create_task(self._pump(proc.stdout, "stdout")),
+            asyncio.create_task(self._pump(proc.stderr, "stderr")),
+        ]
+        exited = asyncio.create_task(proc.wait())
+        cancelled = asyncio.create_task(self._cancel.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {exited, cancelled},
+                timeout=self.timeout_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if exited in done:
+                assert proc.returncode is not None
+                code = exit_code_of(proc.returncode)
+                outcome = Outcome("succeeded" if code == 0 else "failed", code)
+            elif cancelled in done:
+                outcome = Outcome("cancelled", None, "cancelled")
+            else:
+                outcome = Outcome("timed_out", None, f"timed out after {self.timeout_seconds} s")
+        finally:
+            cancelled.cancel()
+            # Shielded: even when the worker itself is being cancelled the group must die.
+            await asyncio.shield(self._cleanup(proc, pumps, exited))
+        return outcome
+
+    async def _pump(self, reader: asyncio.StreamReader, stream: Stream) -> None:
+        splitter = LineSplitter(self.max_line_bytes, lambda text: self._line(stream, text))
+        try:
+            while chunk := await reader.read(READ_CHUNK):
+                splitter.feed(chunk)
+        finally:
+            splitter.close()
+
+    async def _cleanup(
+        self, proc: asyncio.subprocess.Process, pumps: list[asyncio.Task], exited: asyncio.Task
+    ) -> None:
+        if proc.returncode is None:
+            await self._terminate_group(proc.pid)
+        else:
+            await asyncio.wait(pumps, timeout=PIPE_DRAIN_SECONDS)
+            if _group_alive(proc.pid):
+                await self._terminate_group(proc.pid)
+        await exited
+        # Every process holding the pipes is gone now, unless one left the group (setsid).
+        _, stuck = await asyncio.wait(pumps, timeout=PIPE_DRAIN_SECONDS)
+        for task in stuck:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+
+    async def _terminate_group(self, pgid: int) -> None:
+        """TERM to the whole group, a grace period, then KILL."""
+        _killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_grace_seconds
+        while time.monotonic() < deadline and _group_alive(pgid):
+            await asyncio.sleep(0.05)
+        if _group_alive(pgid):
+            log.info("process group %s still alive after %ss: killing", pgid, self.kill_grace_seconds)
+            _killpg(pgid, signal.SIGKILL)
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live (not zombie) process is left in the group.
+
+    Zombies count for killpg(pgid, 0); where PID 1 does not reap orphans they would linger
+    and make every cancel wait the whole grace period, so /proc decides when it exists.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not os.path.isdir("/proc"):
+        return True
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields: state, ppid, pgrp, ...
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False

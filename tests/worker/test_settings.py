@@ -1,0 +1,49 @@
+import pytest
+from jobrunner_worker.settings import SettingsError, load_settings
+
+WORKER_VARS = (
+    "MASTER_URL", "API_KEY", "WORKER_NAME", "WORKER_LABELS", "WORKER_CAPACITY", "HEARTBEAT_INTERVAL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in WORKER_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults(monkeypatch):
+    monkeypatch.setenv("API_KEY", "k")
+    settings = load_settings()
+    assert settings.master_url == "http://localhost:8080"
+    assert settings.worker_capacity == 1
+    assert settings.labels == []
+    assert settings.worker_name  # the host name
+    assert settings.max_line_bytes == 64 * 1024
+    assert settings.log_batch_bytes == 256 * 1024
+
+
+def test_labels_are_comma_separated_trimmed_and_empties_dropped(monkeypatch):
+    monkeypatch.setenv("API_KEY", "k")
+    monkeypatch.setenv("WORKER_LABELS", " gpu, linux ,,x86_64, ")
+    assert load_settings().labels == ["gpu", "linux", "x86_64"]
+
+
+def test_missing_api_key_is_a_clear_error():
+    with pytest.raises(SettingsError, match="API_KEY is required"):
+        load_settings()
+
+
+@pytest.mark.parametrize(("name", "value"), [("WORKER_CAPACITY", "0"), ("WORKER_LABELS", "a b")])
+def test_bad_values_are_refused(monkeypatch, name, value):
+    monkeypatch.setenv("API_KEY", "k")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_dotenv_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("API_KEY=from-file\nWORKER_CAPACITY=4\nWORKER_LABELS=a,b\n")
+    settings = load_settings()
+    assert (settings.api_key, settings.worker_capacity, settings.labels) == ("from-file", 4, ["a", "b"])
