@@ -197,11 +197,17 @@ class WorkerRef(Message):
 
 
 class JobStartedEvent(JobStarted, WorkerRef):
+    kind: Literal["started"] = "started"
     at: datetime = Field(default_factory=utcnow)
 
 
 class JobFinishedEvent(JobFinished, WorkerRef):
+    kind: Literal["finished"] = "finished"
     at: datetime = Field(default_factory=utcnow)
+
+
+# Both travel on the job-events queue, in order; `kind` tells them apart.
+JobEvent = Annotated[JobStartedEvent | JobFinishedEvent, Field(discriminator="kind")]
 
 
 class LogBatchEvent(JobLog, WorkerRef):

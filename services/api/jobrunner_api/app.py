@@ -1,0 +1,63 @@
+"""The API application: FastAPI routes plus FastStream consumers on one RabbitMQ broker."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+from faststream_fastapi import FastStreamAPI
+from pymongo.errors import ConnectionFailure
+
+from jobrunner_api import bootstrap, db
+from jobrunner_api.consumers import build_router
+from jobrunner_api.dispatch import Dispatcher
+from jobrunner_api.platform import Platform
+from jobrunner_api.routes import api_keys, auth, health, jobs, logs, tenants, workers
+from jobrunner_api.settings import Settings, get_settings
+from jobrunner_shared import amqp
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastStreamAPI:
+    settings = settings or get_settings()
+    broker = RabbitBroker(settings.rabbitmq_url, middlewares=[amqp.ConsumeErrorPolicy])
+    platform = Platform(settings=settings, broker=broker, dispatcher=Dispatcher(broker))
+    broker.include_router(build_router(platform))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = await db.connect(settings.mongodb_url, settings.mongodb_db)
+        await bootstrap.ensure_admin(settings)
+        await broker.connect()
+        await amqp.declare_topology(broker)
+        app.state.platform = platform
+        try:
+            yield
+        finally:
+            await client.close()
+
+    app = FastAPI(
+        title="jobrunner",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    for module in (auth, tenants, api_keys, jobs, logs, workers):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(health.router)
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_unavailable(_: Request, exc: ConnectionFailure) -> JSONResponse:
+        log.warning("MongoDB unavailable: %s", exc)
+        return JSONResponse(
+            {"detail": "database unavailable, try again shortly"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "2"},
+        )
+
+    return FastStreamAPI(broker, application=app, asyncapi_path="/asyncapi", safe_connection=True)

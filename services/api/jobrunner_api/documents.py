@@ -1,0 +1,181 @@
+"""MongoDB documents (Beanie). Every document but Tenant carries its tenant_id."""
+
+from datetime import datetime
+from typing import Literal
+
+import pymongo
+from beanie import Document
+from pydantic import BaseModel, Field
+
+from jobrunner_shared import names
+from jobrunner_shared.messages import JobStatus, LogLine, utcnow
+
+
+def unique(*keys: str) -> pymongo.IndexModel:
+    return pymongo.IndexModel([(k, pymongo.ASCENDING) for k in keys], unique=True)
+
+
+class Tenant(Document):
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "tenants"
+        indexes = [unique("name")]
+
+
+class User(Document):
+    username: str
+    password_hash: str
+    tenant_id: str
+    is_tenant_admin: bool = True
+    is_platform_admin: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "users"
+        indexes = [unique("username")]
+
+
+class ApiKey(Document):
+    """Read by the master too: it matches `key_hash`, checks `kind` and `revoked_at`."""
+
+    tenant_id: str
+    name: str
+    kind: Literal["worker", "submit"]
+    prefix: str
+    key_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    class Settings:
+        name = names.API_KEYS_COLLECTION
+        indexes = [
+            unique("key_hash"),
+            [("tenant_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)]]
+
+
+class DispatchQueue(Document):
+    """A tenant's queue for one set of labels; the master consumes those a worker qualifies for."""
+
+    tenant_id: str
+    labels: list[str]
+    queue: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = names.DISPATCH_QUEUES_COLLECTION
+        indexes = [unique("queue"), [("tenant_id", pymongo.ASCENDING)]]
+
+
+class Attempt(BaseModel):
+    number: int
+    status: JobStatus = JobStatus.queued
+    worker: str | None = None  # the worker's id
+    worker_name: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    last_seq: int | None = None
+    queued_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Job(Document):
+    tenant_id: str
+    name: str | None = None
+    command: str | None = None
+    argv: list[str] | None = None
+    labels: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list)
+    timeout_seconds: int | None = None
+    max_retries: int = 0
+    priority: int = 0
+    idempotency_key: str | None = None
+    rerun_of: str | None = None
+
+    status: JobStatus = JobStatus.queued
+    attempt: int = 1  # the current attempt; events of any other attempt are stale
+    attempts: list[Attempt] = Field(default_factory=lambda: [Attempt(number=1)])
+    exit_code: int | None = None
+    worker: str | None = None
+    worker_name: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    log_lines: int = 0  # lines stored for the current attempt
+    log_truncated: bool = False
+    published: bool = False  # the current attempt is confirmed in RabbitMQ
+    version: int = 0  # compare-and-set counter for read-modify-write updates
+
+    class Settings:
+        name = "jobs"
+        indexes = [
+            [("tenant_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)],
+            [("tenant_id", pymongo.ASCENDING), ("status", pymongo.ASCENDING)],
+            [("published", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)],
+        ]
+
+    @property
+    def current(self) -> Attempt:
+        return self.attempts[self.attempt - 1]
+
+
+class IdempotencyKey(Document):
+    """`_id` is "<tenant>:<key>": a unique index without partial-index support."""
+
+    id: str  # type: ignore[assignment]
+    job_id: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "idempotency_keys"
+
+
+class LogChunk(Document):
+    """A run of consecutive lines of one attempt, written in bulk.
+
+    The unique (job_id, attempt, first_seq) index makes a resent batch a no-op.
+    """
+
+    tenant_id: str
+    job_id: str
+    attempt: int
+    first_seq: int
+    last_seq: int
+    lines: list[LogLine]
+
+    class Settings:
+        name = "log_chunks"
+        indexes = [
+            unique("job_id", "attempt", "first_seq"),
+            [("job_id", pymongo.ASCENDING), ("attempt", pymongo.ASCENDING),
+             ("last_seq", pymongo.ASCENDING)],
+        ]
+
+
+class Worker(Document):
+    """A worker process as last reported by a master; `id` is the worker's own id."""
+
+    id: str  # type: ignore[assignment]
+    tenant_id: str
+    name: str
+    labels: list[str] = Field(default_factory=list)
+    capacity: int = 1
+    running_jobs: list[str] = Field(default_factory=list)
+    connected: bool = False
+    draining: bool = False
+    version: str = ""
+    hostname: str = ""
+    api_key_id: str | None = None
+    connected_at: datetime | None = None
+    last_heartbeat: datetime | None = None
+
+    class Settings:
+        name = "workers"
+        indexes = [[("tenant_id", pymongo.ASCENDING), ("name", pymongo.ASCENDING)]]
+
+
+ALL_DOCUMENTS = [Tenant, User, ApiKey, DispatchQueue, Job, IdempotencyKey, LogChunk, Worker]

@@ -1,0 +1,17 @@
+"""The objects one API process shares between its routes and its consumers."""
+
+from dataclasses import dataclass, field
+
+from faststream.rabbit import RabbitBroker
+
+from jobrunner_api.dispatch import Dispatcher
+from jobrunner_api.logs import LogNotifier
+from jobrunner_api.settings import Settings
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    broker: RabbitBroker
+    dispatcher: Dispatcher
+    notifier: LogNotifier = field(default_factory=LogNotifier)

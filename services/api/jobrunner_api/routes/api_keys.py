@@ -1,0 +1,44 @@
+"""API keys for workers and AMQP submitters; only a hash is stored."""
+
+from beanie import PydanticObjectId
+from fastapi import APIRouter, HTTPException, status
+
+from jobrunner_api.deps import CallerDep, PlatformDep
+from jobrunner_api.documents import ApiKey
+from jobrunner_api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from jobrunner_api.security import hash_api_key, new_api_key
+from jobrunner_shared import amqp, names
+from jobrunner_shared.messages import ApiKeyRevoked, utcnow
+
+router = APIRouter(tags=["api-keys"])
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
+async def create_key(body: ApiKeyIn, caller: CallerDep) -> ApiKeyCreated:
+    key, prefix = new_api_key(body.kind)
+    doc = await ApiKey(
+        tenant_id=caller.tenant_id, name=body.name, kind=body.kind, prefix=prefix,
+        key_hash=hash_api_key(key),
+    ).insert()
+    return ApiKeyCreated(**ApiKeyOut.of(doc).model_dump(), key=key)
+
+
+@router.get("/api-keys")
+async def list_keys(caller: CallerDep) -> list[ApiKeyOut]:
+    keys = ApiKey.find(ApiKey.tenant_id == caller.tenant_id, ApiKey.revoked_at == None)  # noqa: E711
+    return [ApiKeyOut.of(k) async for k in keys.sort(-ApiKey.created_at)]
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_key(key_id: str, caller: CallerDep, platform: PlatformDep) -> None:
+    key = await ApiKey.get(key_id) if PydanticObjectId.is_valid(key_id) else None
+    if key is None or key.tenant_id != caller.tenant_id or key.revoked_at is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="API key not found")
+    await key.set({ApiKey.revoked_at: utcnow()})
+    # Why: masters cut live sessions using this key now, not at their next check.
+    await amqp.publish_event(
+        platform.broker,
+        ApiKeyRevoked(tenant_id=caller.tenant_id, key_id=key_id),
+        amqp.CONTROL,
+        names.CONTROL_KEY_REVOKED_KEY,
+    )

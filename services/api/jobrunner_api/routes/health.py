@@ -1,0 +1,38 @@
+"""Liveness, readiness with real dependency checks, and Prometheus metrics."""
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from jobrunner_api.deps import PlatformDep
+from jobrunner_api.documents import Tenant
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(platform: PlatformDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        await Tenant.get_pymongo_collection().database.command("ping")
+        checks["mongodb"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["mongodb"] = f"error: {exc}"[:200]
+    try:
+        ok = await platform.broker.ping(timeout=2.0)
+        checks["rabbitmq"] = "ok" if ok else "error: no answer"
+    except Exception as exc:  # noqa: BLE001
+        checks["rabbitmq"] = f"error: {exc}"[:200]
+    ready = all(v == "ok" for v in checks.values())
+    code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, code)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

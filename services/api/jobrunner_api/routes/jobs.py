@@ -1,0 +1,110 @@
+"""Jobs: submit, list, read, cancel, rerun."""
+
+from typing import Annotated
+
+from beanie import PydanticObjectId
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+
+from jobrunner_api import jobs
+from jobrunner_api.deps import CallerDep, PlatformDep
+from jobrunner_api.documents import Job
+from jobrunner_api.schemas import JobOut, JobPage
+from jobrunner_shared import amqp, names
+from jobrunner_shared.messages import CancelAttempt, JobSpec, JobStatus, utcnow
+
+router = APIRouter(tags=["jobs"])
+
+
+async def tenant_job(job_id: str, tenant_id: str) -> Job:
+    """The job, or 404 when it does not exist or belongs to another tenant."""
+    job = await Job.get(PydanticObjectId(job_id)) if PydanticObjectId.is_valid(job_id) else None
+    if job is None or job.tenant_id != tenant_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"job {job_id} not found")
+    return job
+
+
+@router.post(
+    "/jobs",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": JobOut, "description": "A repeated idempotency key: the first job"}},
+)
+async def submit_job(
+    spec: JobSpec,
+    caller: CallerDep,
+    platform: PlatformDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JobOut:
+    if idempotency_key and not spec.idempotency_key:
+        spec = spec.model_copy(update={"idempotency_key": idempotency_key})
+    job, created = await jobs.submit(spec, caller.tenant_id, platform.dispatcher)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return JobOut.of(job)
+
+
+@router.get("/jobs")
+async def list_jobs(
+    caller: CallerDep,
+    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
+    label: str | None = None,
+    worker: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> JobPage:
+    query: dict = {"tenant_id": caller.tenant_id}
+    if status_ is not None:
+        query["status"] = status_.value
+    if label:
+        query["labels"] = label
+    if worker:
+        query["$or"] = [{"worker": worker}, {"worker_name": worker}]
+    if cursor:
+        if not PydanticObjectId.is_valid(cursor):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="invalid cursor")
+        query["_id"] = {"$lt": PydanticObjectId(cursor)}
+    items = await Job.find(query).sort(-Job.id).limit(limit + 1).to_list()
+    next_cursor = str(items[limit - 1].id) if len(items) > limit else None
+    return JobPage(items=[JobOut.of(j) for j in items[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(job_id: str, caller: CallerDep) -> JobOut:
+    return JobOut.of(await tenant_job(job_id, caller.tenant_id))
+
+
+@router.post("/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+async def cancel_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
+    job = await tenant_job(job_id, caller.tenant_id)
+    if job.status.is_final:
+        return JobOut.of(job)
+
+    def change(job: Job) -> bool:
+        if job.status != JobStatus.queued:
+            return False
+        # Never started: it ends here; a delivery still in RabbitMQ is refused when it starts.
+        job.status = JobStatus.cancelled
+        job.current.status = JobStatus.cancelled
+        job.finished_at = job.current.finished_at = utcnow()
+        return True
+
+    job = await jobs.mutate(job.id, change) or job
+    await amqp.publish_event(
+        platform.broker,
+        CancelAttempt(tenant_id=caller.tenant_id, job_id=str(job.id), attempt=job.attempt),
+        amqp.CONTROL,
+        names.CONTROL_CANCEL_KEY,
+    )
+    return JobOut.of(job)
+
+
+@router.post("/jobs/{job_id}/rerun", status_code=status.HTTP_201_CREATED)
+async def rerun_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
+    old = await tenant_job(job_id, caller.tenant_id)
+    spec = JobSpec(
+        command=old.command, argv=old.argv, name=old.name, labels=old.labels, env=old.env,
+        secrets=old.secrets, timeout_seconds=old.timeout_seconds,
+        max_retries=old.max_retries, priority=old.priority,
+    )
+    job, _ = await jobs.submit(spec, caller.tenant_id, platform.dispatcher, rerun_of=str(old.id))
+    return JobOut.of(job)

@@ -1,0 +1,27 @@
+"""Tenants: created by the platform admin, each with its own admin user."""
+
+from fastapi import APIRouter, HTTPException, status
+
+from jobrunner_api.deps import PlatformAdminDep
+from jobrunner_api.documents import Tenant, User
+from jobrunner_api.schemas import TenantIn, TenantOut
+from jobrunner_api.security import hash_password
+
+router = APIRouter(tags=["tenants"])
+
+
+@router.post("/tenants", status_code=status.HTTP_201_CREATED)
+async def create_tenant(body: TenantIn, _: PlatformAdminDep) -> TenantOut:
+    if await Tenant.find_one(Tenant.name == body.name):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"tenant {body.name!r} exists")
+    if await User.find_one(User.username == body.admin_username):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"username {body.admin_username!r} is taken"
+        )
+    tenant = await Tenant(name=body.name).insert()
+    await User(
+        username=body.admin_username,
+        password_hash=hash_password(body.admin_password),
+        tenant_id=str(tenant.id),
+    ).insert()
+    return TenantOut.of(tenant)

@@ -1,0 +1,36 @@
+"""Workers of the caller's tenant, and draining one."""
+
+from fastapi import APIRouter, HTTPException, status
+
+from jobrunner_api import workers
+from jobrunner_api.deps import CallerDep, PlatformDep
+from jobrunner_api.documents import Worker
+from jobrunner_api.schemas import WorkerOut
+from jobrunner_shared import amqp, names
+from jobrunner_shared.messages import DrainWorker
+
+router = APIRouter(tags=["workers"])
+
+
+@router.get("/workers")
+async def list_workers(caller: CallerDep, platform: PlatformDep) -> list[WorkerOut]:
+    offline_after = platform.settings.worker_offline_after_seconds
+    found = Worker.find(Worker.tenant_id == caller.tenant_id).sort(+Worker.name)
+    return [WorkerOut.of(w, workers.status(w, offline_after)) async for w in found]
+
+
+@router.post("/workers/{worker_id}/drain", status_code=status.HTTP_202_ACCEPTED)
+async def drain_worker(worker_id: str, caller: CallerDep, platform: PlatformDep) -> WorkerOut:
+    worker = await Worker.get(worker_id)
+    if worker is None or worker.tenant_id != caller.tenant_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"worker {worker_id} not found")
+    await amqp.publish_event(
+        platform.broker,
+        DrainWorker(tenant_id=caller.tenant_id, worker_id=worker_id),
+        amqp.CONTROL,
+        names.CONTROL_DRAIN_KEY,
+    )
+    worker.draining = True
+    await worker.save()
+    offline_after = platform.settings.worker_offline_after_seconds
+    return WorkerOut.of(worker, workers.status(worker, offline_after))

@@ -1,0 +1,143 @@
+"""Response bodies of the REST API (request bodies are shared messages, e.g. JobSpec)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from jobrunner_api.documents import ApiKey, Job, Tenant, Worker
+from jobrunner_shared.messages import JobStatus, LogLine
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class TenantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    admin_username: str = Field(min_length=1, max_length=100)
+    admin_password: str = Field(min_length=8, max_length=200)
+
+
+class TenantOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> "TenantOut":
+        return cls(id=str(tenant.id), name=tenant.name, created_at=tenant.created_at)
+
+
+class MeOut(BaseModel):
+    username: str
+    platform_admin: bool
+    tenant: TenantOut
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["worker", "submit"]
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    kind: Literal["worker", "submit"]
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "ApiKeyOut":
+        return cls(id=str(key.id), name=key.name, kind=key.kind, prefix=key.prefix,
+                   created_at=key.created_at, last_used_at=key.last_used_at)
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret key. Shown only in this response.")
+
+
+class AttemptOut(BaseModel):
+    number: int
+    status: JobStatus
+    worker: str | None
+    worker_name: str | None
+    exit_code: int | None
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobOut(BaseModel):
+    id: str
+    name: str | None
+    status: JobStatus
+    command: str | None
+    argv: list[str] | None
+    labels: list[str]
+    env: dict[str, str]
+    secrets: list[str]
+    timeout_seconds: int | None
+    max_retries: int
+    priority: int
+    exit_code: int | None
+    worker: str | None
+    worker_name: str | None
+    attempt: int
+    attempts: list[AttemptOut]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    log_lines: int
+    log_truncated: bool
+    rerun_of: str | None
+
+    @classmethod
+    def of(cls, job: Job) -> "JobOut":
+        return cls(
+            id=str(job.id),
+            attempts=[AttemptOut(**a.model_dump()) for a in job.attempts],
+            **job.model_dump(
+                include={
+                    "name", "status", "command", "argv", "labels", "env", "secrets",
+                    "timeout_seconds", "max_retries", "priority", "exit_code", "worker",
+                    "worker_name", "attempt", "created_at", "started_at", "finished_at",
+                    "log_lines", "log_truncated", "rerun_of",
+                }
+            ),
+        )
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+class LogPage(BaseModel):
+    lines: list[LogLine]
+    next: int = Field(description="Pass as `after` to read the following page.")
+    complete: bool = Field(description="The attempt is over and every line was returned.")
+
+
+class WorkerOut(BaseModel):
+    id: str
+    name: str
+    labels: list[str]
+    capacity: int
+    running: int
+    running_jobs: list[str]
+    status: Literal["online", "offline", "draining"]
+    last_heartbeat: datetime | None
+    version: str
+    hostname: str
+
+    @classmethod
+    def of(cls, worker: Worker, status: str) -> "WorkerOut":
+        return cls(
+            id=worker.id, name=worker.name, labels=worker.labels, capacity=worker.capacity,
+            running=len(worker.running_jobs), running_jobs=worker.running_jobs,
+            status=status, last_heartbeat=worker.last_heartbeat, version=worker.version,
+            hostname=worker.hostname,
+        )

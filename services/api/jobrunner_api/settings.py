@@ -1,0 +1,66 @@
+"""API settings: one pydantic-settings class, one instance per process."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - a placeholder refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "production"
+    host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in containers
+    port: int = 8000
+
+    mongodb_url: str = "mongodb://127.0.0.1:27017"
+    mongodb_db: str = "jobrunner"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+
+    secret_key: str = ""
+    encryption_key: str = ""
+    admin_username: str = ""
+    admin_password: str = ""
+    default_tenant: str = "default"
+
+    access_token_minutes: int = 12 * 60
+    # A worker not heard from for this long is shown offline.
+    worker_offline_after_seconds: float = 20.0
+    # How often an SSE stream looks for new lines when it was not woken earlier.
+    log_poll_seconds: float = 0.25
+
+    @property
+    def dev_mode(self) -> bool:
+        return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> "Settings":
+        if self.dev_mode:
+            self.secret_key = self.secret_key or DEV_SECRET
+            self.encryption_key = self.encryption_key or DEV_SECRET
+            self.admin_username = self.admin_username or "admin"
+            self.admin_password = self.admin_password or "admin"
+            return self
+        missing = [
+            name
+            for name in ("secret_key", "encryption_key", "admin_username", "admin_password")
+            if getattr(self, name) in ("", DEV_SECRET, "changeme", "admin")
+            and not (name == "admin_username" and getattr(self, name) == "admin")
+        ]
+        if missing:
+            names = ", ".join(n.upper() for n in missing)
+            raise ValueError(
+                f"refusing to start outside development with missing or default {names}; "
+                "set them, or ENVIRONMENT=development for a local setup"
+            )
+        if len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,121 @@
+"""RabbitMQ objects and the consume-error policy shared by the API and the master.
+
+Imports FastStream, so the worker never imports this module.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from faststream import BaseMiddleware
+from faststream.exceptions import AckMessage, HandlerException, NackMessage
+from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
+
+from jobrunner_shared import names
+
+log = logging.getLogger(__name__)
+
+JOBS = RabbitExchange(names.JOBS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+LOGS = RabbitExchange(names.LOGS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+HEARTBEATS = RabbitExchange(names.HEARTBEATS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+CONTROL = RabbitExchange(names.CONTROL_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTERS = RabbitExchange(names.DEAD_LETTER_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
+
+# Every queue that can reject names a dead-letter target, so nothing rejected is dropped.
+_DLX = {"x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE}
+
+DEAD_LETTER_QUEUE = RabbitQueue(names.DEAD_LETTER_QUEUE, durable=True)
+REJECTED_QUEUE = RabbitQueue(names.REJECTED_QUEUE, durable=True)
+SUBMIT_QUEUE = RabbitQueue(
+    names.SUBMIT_QUEUE, durable=True, routing_key=names.SUBMIT_KEY, arguments=_DLX
+)
+JOB_EVENTS_QUEUE = RabbitQueue(
+    names.JOB_EVENTS_QUEUE, durable=True, routing_key=names.JOB_EVENTS_PATTERN, arguments=_DLX
+)
+LOGS_QUEUE = RabbitQueue(
+    names.LOGS_QUEUE, durable=True, routing_key=names.LOGS_PATTERN, arguments=_DLX
+)
+HEARTBEATS_QUEUE = RabbitQueue(
+    names.HEARTBEATS_QUEUE, durable=True, routing_key=names.HEARTBEATS_PATTERN, arguments=_DLX
+)
+
+
+def dispatch_queue(name: str, routing_key: str) -> RabbitQueue:
+    return RabbitQueue(
+        name, durable=True, routing_key=routing_key, arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS)
+    )
+
+
+async def declare_topology(broker: RabbitBroker) -> None:
+    """Every exchange, and the dead-letter queues, before anything publishes or consumes."""
+    for exchange in (JOBS, LOGS, HEARTBEATS, CONTROL):
+        await broker.declare_exchange(exchange)
+    dead_letters = await broker.declare_exchange(DEAD_LETTERS)
+    queue = await broker.declare_queue(DEAD_LETTER_QUEUE)
+    await queue.bind(dead_letters)
+    await broker.declare_queue(REJECTED_QUEUE)
+
+
+async def publish_event(broker: RabbitBroker, message: Any, exchange: RabbitExchange, key: str,
+                        **options: Any) -> None:
+    """Persistent and confirmed: the call returns once RabbitMQ has the message on disk."""
+    await broker.publish(message, exchange=exchange, routing_key=key, persist=True, **options)
+
+
+class TransientError(Exception):
+    """A dependency is unavailable; the message is fine and must be retried later."""
+
+
+class ConsumeErrorPolicy(BaseMiddleware):
+    """Exception types decide what happens to a consumed message.
+
+    - invalid payload: dead-lettered at once with the reason, never retried;
+    - database or dependency unavailable: requeued after a pause, so nothing is lost;
+    - any other error: dead-lettered with the reason, so a poison message cannot loop.
+    """
+
+    retry_pause_seconds = 1.0
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        try:
+            return await call_next(msg)
+        except HandlerException:
+            raise
+        except ValidationError as exc:
+            await self._dead_letter(msg, f"invalid message: {_short(exc)}")
+        except (TransientError, ConnectionFailure) as exc:
+            # Why: the message is valid; requeue it so it is stored once the dependency is back.
+            log.warning("requeueing after transient failure: %s", exc)
+            await asyncio.sleep(self.retry_pause_seconds)
+            raise NackMessage(requeue=True) from exc
+        except Exception as exc:  # noqa: BLE001 - a poison message must not loop
+            log.exception("dead-lettering a message that failed to process")
+            await self._dead_letter(msg, f"{type(exc).__name__}: {exc}"[:500])
+        raise AckMessage()
+
+    async def _dead_letter(self, msg: Any, reason: str) -> None:
+        broker: RabbitBroker = self.context.get("broker")
+        raw = msg.raw_message
+        headers = dict(raw.headers or {})
+        headers[names.REJECT_REASON_HEADER] = reason
+        headers["x-original-routing-key"] = raw.routing_key or ""
+        headers["x-original-exchange"] = raw.exchange or ""
+        await broker.publish(
+            raw.body,
+            queue=names.DEAD_LETTER_QUEUE,
+            persist=True,
+            headers=headers,
+            content_type=raw.content_type,
+            message_id=raw.message_id,
+        )
+        log.warning("dead-lettered message %s: %s", raw.message_id, reason)
+
+
+def _short(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        parts.append(f"{where}: {err.get('msg')}")
+    return "; ".join(parts)
