@@ -232,23 +232,32 @@ class WorkerEvent(WorkerRef):
 
 
 class CancelAttempt(AttemptRef):
+    kind: Literal["cancel"] = "cancel"
     tenant_id: str
 
 
 class DrainWorker(Message):
+    kind: Literal["drain"] = "drain"
     tenant_id: str
     worker_id: str
 
 
 class DispatchQueueAdded(Message):
+    kind: Literal["queue_added"] = "queue_added"
     tenant_id: str
     labels: list[str]
     queue: str
 
 
 class ApiKeyRevoked(Message):
+    kind: Literal["key_revoked"] = "key_revoked"
     tenant_id: str
     key_id: str
+
+
+ControlMessage = Annotated[
+    CancelAttempt | DrainWorker | DispatchQueueAdded | ApiKeyRevoked, Field(discriminator="kind")
+]
 
 
 # --- AMQP submission reply (SPEC §4) ---------------------------------------------------------------

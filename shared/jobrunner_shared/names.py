@@ -52,6 +52,7 @@ REJECT_REASON_HEADER = "x-reject-reason"
 # --- MongoDB collections read by more than one service ----------------------------------------
 API_KEYS_COLLECTION = "api_keys"
 DISPATCH_QUEUES_COLLECTION = "dispatch_queues"
+JOBS_COLLECTION = "jobs"
 
 # --- Socket.IO (SPEC §5) ----------------------------------------------------------------------
 WORKERS_NAMESPACE = "/workers"

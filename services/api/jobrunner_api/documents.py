@@ -111,7 +111,7 @@ class Job(Document):
     version: int = 0  # compare-and-set counter for read-modify-write updates
 
     class Settings:
-        name = "jobs"
+        name = names.JOBS_COLLECTION
         indexes = [
             [("tenant_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)],
             [("tenant_id", pymongo.ASCENDING), ("status", pymongo.ASCENDING)],

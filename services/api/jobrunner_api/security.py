@@ -1,6 +1,5 @@
 """Passwords, access tokens and API keys. Only hashes of passwords and keys are stored."""
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,11 +46,6 @@ def decode_access_token(token: str, secret: str) -> TokenClaims | None:
         return TokenClaims(payload["sub"], payload["tenant"], bool(payload.get("padm")))
     except (jwt.PyJWTError, KeyError):
         return None
-
-
-def hash_api_key(key: str) -> str:
-    # Keys carry 256 random bits, so a fast hash is enough (no dictionary to attack).
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def new_api_key(kind: Literal["worker", "submit"]) -> tuple[str, str]:

@@ -6,8 +6,9 @@ from fastapi import APIRouter, HTTPException, status
 from jobrunner_api.deps import CallerDep, PlatformDep
 from jobrunner_api.documents import ApiKey
 from jobrunner_api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
-from jobrunner_api.security import hash_api_key, new_api_key
+from jobrunner_api.security import new_api_key
 from jobrunner_shared import amqp, names
+from jobrunner_shared.apikeys import hash_api_key
 from jobrunner_shared.messages import ApiKeyRevoked, utcnow
 
 router = APIRouter(tags=["api-keys"])

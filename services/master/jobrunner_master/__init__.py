@@ -1,0 +1,1 @@
+"""jobrunner master: worker Socket.IO sessions <-> RabbitMQ."""

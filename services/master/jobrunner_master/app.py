@@ -1,0 +1,88 @@
+"""The master's ASGI app: Socket.IO for workers, plus health and metrics over plain HTTP."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aio_pika
+import socketio
+from faststream.rabbit import RabbitBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from jobrunner_master import control
+from jobrunner_master.sessions import WorkersNamespace
+from jobrunner_master.settings import Settings, get_settings
+from jobrunner_shared import amqp
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
+    settings = settings or get_settings()
+    broker = RabbitBroker(settings.rabbitmq_url, middlewares=[amqp.ConsumeErrorPolicy])
+    mongo: AsyncMongoClient = AsyncMongoClient(
+        settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
+    )
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        cors_allowed_origins=[],
+        max_http_buffer_size=settings.max_message_bytes,
+        logger=False,
+        engineio_logger=False,
+    )
+    state: dict[str, object] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # A separate connection for dispatch consumers: their channels come and go with
+        # worker sessions, and must not disturb the channel that publishes events.
+        dispatch_connection = await aio_pika.connect_robust(settings.rabbitmq_url)
+        workers = WorkersNamespace(settings, broker, mongo[settings.mongodb_db],
+                                   dispatch_connection)
+        sio.register_namespace(workers)
+        broker.include_router(control.build_router(workers))
+        await broker.start()
+        await amqp.declare_topology(broker)
+        state["workers"] = workers
+        try:
+            yield
+        finally:
+            for sid in list(workers.sessions):
+                await workers.on_disconnect(sid, "master shutting down")
+            await broker.stop()
+            await dispatch_connection.close()
+            await mongo.close()
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await mongo[settings.mongodb_db].command("ping")
+            checks["mongodb"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["mongodb"] = f"error: {exc}"[:200]
+        try:
+            checks["rabbitmq"] = "ok" if await broker.ping(timeout=2.0) else "error: no answer"
+        except Exception as exc:  # noqa: BLE001
+            checks["rabbitmq"] = f"error: {exc}"[:200]
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    http = Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)],
+        lifespan=lifespan,
+    )
+    return socketio.ASGIApp(sio, other_asgi_app=http)

@@ -1,0 +1,30 @@
+"""Master settings: one pydantic-settings class, one instance per process."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "production"
+    host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in containers
+    port: int = 8080
+
+    mongodb_url: str = "mongodb://127.0.0.1:27017"
+    mongodb_db: str = "jobrunner"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+
+    # How long a worker has to acknowledge `job:assign` before the job goes back to its queue.
+    assign_timeout_seconds: float = 10.0
+    # Socket.IO's per-message limit; log batches are kept below it by the worker.
+    max_message_bytes: int = 4 * 1024 * 1024
+    # How often the master re-reads the dispatch queues, in case it missed an announcement.
+    queue_refresh_seconds: float = 30.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
