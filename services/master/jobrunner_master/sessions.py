@@ -178,7 +178,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
             log.error("refusing to send job %s to worker %s: tenant or labels differ",
                       job.job_id, session.worker_id)
             return False
-        payload = job.model_dump(exclude={"tenant_id"})
+        payload = job.model_dump()
         try:
             reply = await self.call(
                 names.EV_JOB_ASSIGN, payload, to=session.sid,
@@ -194,6 +194,9 @@ class WorkersNamespace(socketio.AsyncNamespace):
             return False
         if not ack.accepted:
             log.info("worker %s declined job %s: %s", session.worker_id, job.job_id, ack.reason)
+            # Why: the worker knows better than our count; offer nothing more until its next
+            # heartbeat says what it runs, instead of requeueing in a tight loop.
+            session.slots.held = True
         return ack.accepted
 
     # --- worker events ---------------------------------------------------------------------------
@@ -254,6 +257,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
         except ValidationError as exc:
             return _ack(False, f"invalid payload: {exc}"[:500])
         session.slots.set_running({(r.job_id, r.attempt) for r in beat.running})
+        session.slots.held = False
         if beat.draining and not session.draining:
             session.draining = session.slots.paused = True
         await session.slots.refresh()

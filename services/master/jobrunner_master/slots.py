@@ -44,6 +44,7 @@ class SlotConsumer:
         self.running: set[tuple[str, int]] = set()
         self.reserved = 0
         self.paused = False  # draining, or the session is going away
+        self.held = False  # the worker declined a job: wait for its next heartbeat
         self.closed = False
 
     @property
@@ -83,7 +84,7 @@ class SlotConsumer:
         async with self._lock:
             if self.closed or self._channel is None or self._channel.is_closed:
                 return
-            want = self.free > 0 and not self.paused
+            want = self.free > 0 and not self.paused and not self.held
             if want and not self._consumer_tags:
                 # Why: a new consumer's prefetch is the free slots, so RabbitMQ never pushes
                 # more jobs than the worker can take right now.
@@ -96,7 +97,7 @@ class SlotConsumer:
                 self._consumer_tags.clear()
 
     async def _on_delivery(self, message: AbstractIncomingMessage) -> None:
-        if self.closed or self.paused or self.free <= 0:
+        if self.closed or self.paused or self.held or self.free <= 0:
             # Raced with a cancel: give it back for this or another worker.
             await message.nack(requeue=True)
             await self.refresh()
