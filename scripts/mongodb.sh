@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Local MongoDB-compatible database for development and tests:
+# scripts/mongodb.sh {start|stop|status}
+#
+# Runs `mongod` when it is on PATH, else FerretDB v1 with its SQLite backend (built by
+# install-deps.sh when missing). Data, log and pid file in .data/mongodb; port MONGODB_PORT
+# (27017), listening on 127.0.0.1 only.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+PORT=${MONGODB_PORT:-27017}
+DIR="$DATA/mongodb"
+PIDFILE="$DIR/mongodb.pid"
+LOG="$DIR/mongodb.log"
+WAIT_SECONDS=${MONGODB_START_TIMEOUT:-60}
+
+running() { pid_alive "$PIDFILE"; }
+
+# ping: a real `ping` command over the wire protocol (OP_MSG), with nothing but python3.
+ping() {
+  python3 - "$PORT" <<'EOF'
+import socket, struct, sys
+
+def bson(doc):
+    body = b""
+    for key, value in doc.items():
+        name = key.encode() + b"\0"
+        if isinstance(value, int):
+            body += b"\x10" + name + struct.pack("<i", value)
+        else:
+            data = value.encode() + b"\0"
+            body += b"\x02" + name + struct.pack("<i", len(data)) + data
+    return struct.pack("<i", len(body) + 5) + body + b"\0"
+
+section = b"\0" + bson({"ping": 1, "$db": "admin"})
+msg = struct.pack("<iiii", 16 + 4 + len(section), 1, 0, 2013) + struct.pack("<I", 0) + section
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
+        s.sendall(msg)
+        header = b""
+        while len(header) < 16:
+            chunk = s.recv(16 - len(header))
+            if not chunk:
+                sys.exit(1)
+            header += chunk
+        size = struct.unpack("<i", header[:4])[0]
+        reply = b""
+        while len(reply) < size - 16:
+            chunk = s.recv(size - 16 - len(reply))
+            if not chunk:
+                sys.exit(1)
+            reply += chunk
+except OSError:
+    sys.exit(1)
+# {ok: 1.0} as a double, or as an int32 from some servers.
+ok = b"\x01ok\0" + struct.pack("<d", 1.0) in reply or b"\x10ok\0" + struct.pack("<i", 1) in reply
+sys.exit(0 if ok else 1)
+EOF
+}
+
+start() {
+  if running; then
+    say "already running (pid $(cat "$PIDFILE")) on mongodb://localhost:$PORT"
+    return 0
+  fi
+  mkdir -p "$DIR"
+  tcp_open "$PORT" && die "port $PORT is taken by another process; stop it or set MONGODB_PORT"
+  local cmd
+  if command -v mongod >/dev/null 2>&1; then
+    mkdir -p "$DIR/mongod"
+    cmd=(mongod --dbpath "$DIR/mongod" --port "$PORT" --bind_ip 127.0.0.1)
+  else
+    local ferretdb
+    ferretdb=$("$SCRIPTS/install-deps.sh" --ferretdb-path) ||
+      { "$SCRIPTS/install-deps.sh" mongodb && ferretdb=$("$SCRIPTS/install-deps.sh" --ferretdb-path); } ||
+      die "no mongod and no FerretDB"
+    mkdir -p "$DIR/ferretdb"
+    cmd=("$ferretdb" --handler=sqlite "--sqlite-url=file:$DIR/ferretdb/" "--listen-addr=127.0.0.1:$PORT"
+      "--state-dir=$DIR/ferretdb" --debug-addr=- --telemetry=disable --log-level=warn)
+  fi
+  say "starting ${cmd[0]##*/} on mongodb://localhost:$PORT"
+  : >"$LOG"
+  setsid nohup "${cmd[@]}" >>"$LOG" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  until ping; do
+    if ! running || ((SECONDS >= deadline)); then
+      say "the database did not answer a ping within ${WAIT_SECONDS}s" >&2
+      show_log "$LOG"
+      stop >/dev/null 2>&1 || true
+      exit 1
+    fi
+    sleep 0.3
+  done
+  say "ready"
+}
+
+stop() {
+  if ! running; then
+    rm -f "$PIDFILE"
+    say "not running"
+    return 0
+  fi
+  say "stopping (pid $(cat "$PIDFILE"))"
+  stop_pid "$PIDFILE" 20
+  rm -f "$PIDFILE"
+  say "stopped"
+}
+
+status() {
+  if running; then
+    say "running (pid $(cat "$PIDFILE")) on mongodb://localhost:$PORT"
+  else
+    say "stopped"
+    return 3
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 {start|stop|status}" >&2; exit 2 ;;
+esac
