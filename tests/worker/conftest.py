@@ -1,6 +1,16 @@
+import asyncio
+import contextlib
 import os
+import socket
+import time
 
 import pytest
+import socketio
+import uvicorn
+from jobrunner_shared import names
+from jobrunner_shared.messages import EventAck
+
+NS = names.WORKERS_NAMESPACE
 
 
 def process_gone(pid: int) -> bool:
@@ -37,3 +47,127 @@ def gone():
 @pytest.fixture
 def collected() -> Collected:
     return Collected()
+
+
+# --- a fake master: a real python-socketio server under uvicorn ---------------------------
+
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):  # leave pytest's signal handlers alone
+        yield
+
+
+class FakeMaster:
+    def __init__(self, port: int, api_key: str = "good-key") -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.api_key = api_key
+        self.connects: list[tuple[float, dict]] = []  # every connection attempt
+        self.received: list[tuple[str, dict]] = []  # events that carry an ack
+        self.heartbeats: list[dict] = []
+        self.sid: str | None = None
+        self.hold_first_log = False  # True: the first job:log is never acknowledged
+        self._held = asyncio.Event()
+        self.changed = asyncio.Event()
+        self.sio = socketio.AsyncServer(async_mode="asgi")
+        self.sio.on("connect", self._connect, namespace=NS)
+        for event in (names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED):
+            self.sio.on(event, self._event(event), namespace=NS)
+        self.sio.on(names.EV_HEARTBEAT, self._heartbeat, namespace=NS)
+        self._server: QuietServer | None = None
+        self._task: asyncio.Task | None = None
+
+    async def _connect(self, sid, environ, auth):
+        self.connects.append((time.monotonic(), auth))
+        self._notify()
+        if not isinstance(auth, dict) or auth.get("api_key") != self.api_key:
+            raise socketio.exceptions.ConnectionRefusedError("invalid api key")
+        self.sid = sid
+
+    def _event(self, event):
+        async def handler(sid, data):
+            self.received.append((event, data))
+            self._notify()
+            if event == names.EV_JOB_LOG and self.hold_first_log:
+                self.hold_first_log = False
+                # Cut the worker off while this call waits for its ack: the ack is lost.
+                await self.sio.disconnect(sid, namespace=NS)
+                await self._held.wait()
+            return EventAck(ok=True).model_dump()
+
+        return handler
+
+    async def _heartbeat(self, sid, data):
+        self.heartbeats.append(data)
+        self._notify()
+
+    def _notify(self):
+        self.changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 5.0):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("fake master: condition not reached in time")
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), min(remaining, 0.1))
+
+    def events(self, name: str) -> list[dict]:
+        return [data for event, data in self.received if event == name]
+
+    async def assign(self, **payload) -> dict:
+        payload.setdefault("tenant_id", "t1")
+        payload.setdefault("attempt", 1)
+        return await self.sio.call(names.EV_JOB_ASSIGN, payload, to=self.sid, namespace=NS, timeout=5)
+
+    async def start(self) -> None:
+        app = socketio.ASGIApp(self.sio)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = QuietServer(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self._held.set()
+        if self._server is not None:
+            self._server.should_exit = True
+            await self._task
+
+
+@pytest.fixture
+async def master_factory():
+    """Factory: FakeMaster(port) started now, stopped at the end of the test."""
+    started: list[FakeMaster] = []
+
+    async def start(port: int | None = None) -> FakeMaster:
+        fake = FakeMaster(port or free_port())
+        await fake.start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        await fake.stop()
+
+
+@pytest.fixture
+async def master(master_factory):
+    return await master_factory()
+
+
+@pytest.fixture
+def port():
+    return free_port()

@@ -109,6 +109,11 @@ class Runner:
         self._seq = 0
         self._cancel = asyncio.Event()
 
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last line reported so far (0: none)."""
+        return self._seq
+
     def cancel(self) -> None:
         self._cancel.set()
 

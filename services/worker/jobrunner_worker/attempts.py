@@ -1,0 +1,143 @@
+"""The attempts this worker runs: slots, assign, cancel, drain.
+
+Each attempt is a `Runner` whose lines go through an `AttemptLog` into the outbox, framed by
+`job:started` and `job:finished`. Never more running attempts than the capacity.
+"""
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from jobrunner_shared import names
+from jobrunner_shared.messages import AssignAck, AttemptRef, JobAssignment, JobFinished, JobStarted
+
+from .logs import AttemptLog
+from .outbox import Outbox
+from .runner import Outcome, Runner
+from .settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+AttemptKey = tuple[str, int]
+# Finished attempts remembered so that a repeated assignment is not run a second time.
+REMEMBER_FINISHED = 1000
+
+
+@dataclass
+class RunningAttempt:
+    runner: Runner
+    task: asyncio.Task[None]
+
+
+class Attempts:
+    def __init__(self, settings: WorkerSettings, outbox: Outbox) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.capacity = settings.worker_capacity
+        self.draining = False
+        self._running: dict[AttemptKey, RunningAttempt] = {}
+        self._finished: OrderedDict[AttemptKey, None] = OrderedDict()
+        self._changed = asyncio.Event()
+
+    def running_refs(self) -> list[AttemptRef]:
+        return [AttemptRef(job_id=job_id, attempt=n) for job_id, n in self._running]
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def assign(self, assignment: JobAssignment) -> AssignAck:
+        key = (assignment.job_id, assignment.attempt)
+        if key in self._running or key in self._finished:
+            # A repeated assignment (e.g. our first ack was lost): already ours, run it once.
+            return AssignAck(accepted=True, reason="already taken")
+        if self.draining:
+            return AssignAck(accepted=False, reason="worker is draining")
+        if len(self._running) >= self.capacity:
+            return AssignAck(accepted=False, reason=f"no free slot (capacity {self.capacity})")
+        attempt_log = AttemptLog(
+            job_id=assignment.job_id,
+            attempt=assignment.attempt,
+            mask=assignment.mask,
+            ship=lambda batch: self.outbox.put(names.EV_JOB_LOG, batch),
+            batch_lines=self.settings.log_batch_lines,
+            batch_bytes=self.settings.log_batch_bytes,
+            flush_interval=self.settings.log_flush_interval,
+        )
+        try:
+            runner = Runner(
+                command=assignment.command,
+                argv=assignment.argv,
+                env=assignment.env,
+                timeout_seconds=assignment.timeout_seconds,
+                kill_grace_seconds=self.settings.kill_grace_seconds,
+                max_line_bytes=self.settings.max_line_bytes,
+                on_line=attempt_log.add,
+                on_started=lambda pid: self._started(assignment, pid),
+            )
+        except ValueError as exc:
+            return AssignAck(accepted=False, reason=f"invalid assignment: {exc}")
+        task = asyncio.create_task(self._run(assignment, runner, attempt_log))
+        self._running[key] = RunningAttempt(runner, task)
+        log.info("job %s attempt %d: accepted", *key)
+        return AssignAck(accepted=True)
+
+    def _started(self, assignment: JobAssignment, pid: int | None) -> None:
+        log.info("job %s attempt %d: started, pid %s", assignment.job_id, assignment.attempt, pid)
+        started = JobStarted(job_id=assignment.job_id, attempt=assignment.attempt, pid=pid)
+        self.outbox.put(names.EV_JOB_STARTED, started)
+
+    async def _run(self, assignment: JobAssignment, runner: Runner, attempt_log: AttemptLog) -> None:
+        key = (assignment.job_id, assignment.attempt)
+        try:
+            try:
+                outcome = await runner.run()
+            except Exception as exc:
+                log.exception("job %s attempt %d: worker error", *key)
+                outcome = Outcome("failed", None, f"worker error: {exc!r}")
+            if runner.pid is None:
+                # It never started; the platform still gets started -> logs -> finished, in
+                # that order (the line saying why is still pending in attempt_log here).
+                self._started(assignment, None)
+            attempt_log.close()
+            error = attempt_log.mask(outcome.error) if outcome.error else None
+            finished = JobFinished(
+                job_id=assignment.job_id,
+                attempt=assignment.attempt,
+                status=outcome.status,
+                exit_code=outcome.exit_code,
+                error=error,
+                last_seq=runner.last_seq,
+            )
+            self.outbox.put(names.EV_JOB_FINISHED, finished)
+            log.info("job %s attempt %d: %s, exit code %s", *key, outcome.status, outcome.exit_code)
+        finally:
+            self._running.pop(key, None)
+            self._finished[key] = None
+            while len(self._finished) > REMEMBER_FINISHED:
+                self._finished.popitem(last=False)
+            self._changed.set()
+
+    def cancel(self, job_id: str, attempt: int) -> bool:
+        running = self._running.get((job_id, attempt))
+        if running is None:
+            return False
+        log.info("job %s attempt %d: cancelling", job_id, attempt)
+        running.runner.cancel()
+        return True
+
+    def cancel_all(self) -> None:
+        for job_id, attempt in list(self._running):
+            self.cancel(job_id, attempt)
+
+    def drain(self) -> None:
+        if not self.draining:
+            log.info("draining: no new jobs, %d running", len(self._running))
+        self.draining = True
+        self._changed.set()
+
+    async def wait_drained(self) -> None:
+        """Until the worker is draining and nothing runs any more."""
+        while not (self.draining and not self._running):
+            self._changed.clear()
+            await self._changed.wait()

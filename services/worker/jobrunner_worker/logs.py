@@ -1,0 +1,89 @@
+"""Masking and batching of one attempt's output lines.
+
+`AttemptLog.add` is called synchronously from the pipe readers and never waits: a full batch
+is handed to `ship` (the outbox, an unbounded but accounted buffer) and reading goes on.
+"""
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable
+
+from jobrunner_shared.messages import JobLog, LogLine, Stream, utcnow
+
+MASK = "***"
+# JSON framing of one line inside a batch ({"seq":..,"stream":"stdout","text":..,"ts":".."}).
+LINE_OVERHEAD_BYTES = 80
+
+
+class Masker:
+    """Replaces every secret value with `***`; longer values first so none leaks in part."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        parts: set[str] = set()
+        for value in values:
+            if not value:
+                continue
+            parts.add(value)
+            # Output is masked line by line, so a multi-line secret is masked line by line too.
+            parts.update(line for line in value.splitlines() if line.strip())
+        self.values = sorted(parts, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+
+def encoded_size(text: str) -> int:
+    """Bytes the line takes in a Socket.IO message (JSON, ASCII-escaped) – what the limit is about."""
+    return len(json.dumps(text)) + LINE_OVERHEAD_BYTES
+
+
+class AttemptLog:
+    """Collects masked lines into `JobLog` batches by count, size and time."""
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        attempt: int,
+        mask: Iterable[str],
+        ship: Callable[[JobLog], None],
+        batch_lines: int = 1000,
+        batch_bytes: int = 256 * 1024,
+        flush_interval: float = 0.1,
+    ) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        self.mask = Masker(mask)
+        self.ship = ship
+        self.batch_lines = batch_lines
+        self.batch_bytes = batch_bytes
+        self.flush_interval = flush_interval
+        self._lines: list[LogLine] = []
+        self._bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, seq: int, stream: Stream, text: str) -> None:
+        text = self.mask(text)
+        self._lines.append(LogLine(seq=seq, stream=stream, text=text, ts=utcnow()))
+        self._bytes += encoded_size(text)
+        if len(self._lines) >= self.batch_lines or self._bytes >= self.batch_bytes:
+            self.flush()
+        elif self._timer is None:
+            # Near real time: a pending line leaves at most one interval after it arrived.
+            self._timer = asyncio.get_running_loop().call_later(self.flush_interval, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._lines:
+            return
+        batch = JobLog(job_id=self.job_id, attempt=self.attempt, lines=self._lines)
+        self._lines = []
+        self._bytes = 0
+        self.ship(batch)
+
+    close = flush

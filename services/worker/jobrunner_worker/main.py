@@ -1,0 +1,74 @@
+"""`jobrunner-worker`: run a worker until it is drained (SIGTERM/SIGINT drain, twice = stop)."""
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from .session import WorkerSession
+from .settings import SettingsError, WorkerSettings, load_settings
+
+log = logging.getLogger("jobrunner_worker")
+
+
+def package_version() -> str:
+    try:
+        return version("jobrunner-worker")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+async def serve(settings: WorkerSettings) -> None:
+    session = WorkerSession(settings, version=package_version())
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            log.info("%s: draining (send it again to cancel running jobs)", signal.Signals(signum).name)
+            session.drain()
+        else:
+            session.stop_now()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        log.info(
+            "jobrunner-worker %s: %s, labels %s, capacity %d, master %s",
+            session.version,
+            settings.worker_name,
+            settings.labels,
+            settings.worker_capacity,
+            settings.master_url,
+        )
+        await session.run()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"jobrunner-worker: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Worker events the master has not acknowledged yet, kept in order and sent with acks.
+
+Socket.IO delivers at most once, so every `job:started`, `job:log` and `job:finished` stays
+here until the master answers `EventAck(ok=True)` (it has put the event safely in RabbitMQ).
+No answer (ack timeout, disconnect, `ok: false`) means: send it again, later, byte for byte
+the same – the platform deduplicates log batches by (job, attempt, first seq).
+
+Order: entries are sent in the order they were put. Up to `window` log batches may be in
+flight at once; `job:started` and `job:finished` are barriers, sent alone with nothing else in
+flight, so an attempt's logs never overtake its start and its end never overtakes its logs.
+
+The buffer is unbounded but accounted (`pending_bytes`): spilling the tail to disk beyond a
+memory budget can be added in `put` without changing the senders or the readers.
+"""
+
+import asyncio
+import json
+import logging
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jobrunner_shared import names
+from jobrunner_shared.messages import EventAck, Message
+from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
+
+BARRIER_EVENTS = frozenset({names.EV_JOB_STARTED, names.EV_JOB_FINISHED})
+SOCKETIO_MAX_MESSAGE = 1_000_000
+
+
+@dataclass(eq=False)
+class Entry:
+    event: str
+    data: dict[str, Any]
+    size: int
+    barrier: bool
+    state: Literal["queued", "sent", "acked"] = "queued"
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        namespace: str = names.WORKERS_NAMESPACE,
+        window: int = 8,
+        ack_timeout: float = 30.0,
+        retry_delay: float = 1.0,
+        retry_delay_max: float = 30.0,
+    ) -> None:
+        self.namespace = namespace
+        self.window = window
+        self.ack_timeout = ack_timeout
+        self.retry_delay = retry_delay
+        self.retry_delay_max = retry_delay_max
+        self.pending_bytes = 0
+        self._entries: deque[Entry] = deque()
+        self._client: Any = None
+        self._epoch = 0
+        self._failures = 0
+        self._retry_at = 0.0
+        self._wake = asyncio.Event()
+        self._empty = asyncio.Event()
+        self._empty.set()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # --- producers ------------------------------------------------------------------------
+
+    def put(self, event: str, payload: Message) -> None:
+        """Queue an event; never waits. The payload is frozen now so a resend is identical."""
+        data = payload.model_dump(mode="json")
+        size = len(json.dumps(data))
+        if size > SOCKETIO_MAX_MESSAGE:
+            log.error("%s of %d bytes exceeds the Socket.IO message limit", event, size)
+        self._entries.append(Entry(event, data, size, event in BARRIER_EVENTS))
+        self.pending_bytes += size
+        self._empty.clear()
+        self._wake.set()
+
+    async def wait_empty(self) -> None:
+        await self._empty.wait()
+
+    # --- connection state (called by the session) -----------------------------------------
+
+    def connected(self, client: Any) -> None:
+        self._client = client
+        self._retry_at = 0.0
+        self._wake.set()
+
+    def disconnected(self) -> None:
+        # Acks for calls in flight can no longer arrive (the client drops its callbacks).
+        self._client = None
+        self._rewind()
+
+    # --- the sender --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            entry = self._next_to_send()
+            if entry is None:
+                await self._wake.wait()
+                continue
+            delay = self._retry_at - loop.time()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                except TimeoutError:
+                    pass
+                continue
+            await self._send(entry)
+
+    def _next_to_send(self) -> Entry | None:
+        if self._client is None:
+            return None
+        in_flight = 0
+        barrier_in_flight = False
+        for entry in self._entries:
+            if entry.state == "sent":
+                in_flight += 1
+                barrier_in_flight |= entry.barrier
+            elif entry.state == "queued":
+                if barrier_in_flight or in_flight >= self.window or (entry.barrier and in_flight):
+                    return None
+                return entry
+        return None
+
+    async def _send(self, entry: Entry) -> None:
+        client, epoch = self._client, self._epoch
+        entry.state = "sent"
+        entry.timer = asyncio.get_running_loop().call_later(
+            self.ack_timeout, self._failed, entry, epoch, "no ack in time"
+        )
+
+        def on_ack(*args: Any) -> None:
+            self._answered(entry, epoch, args)
+
+        try:
+            await client.emit(entry.event, entry.data, namespace=self.namespace, callback=on_ack)
+        except Exception as exc:  # noqa: BLE001 - any send failure means: keep it, resend later
+            self._failed(entry, epoch, f"send failed: {exc!r}")
+
+    def _answered(self, entry: Entry, epoch: int, args: tuple[Any, ...]) -> None:
+        try:
+            ack = EventAck.model_validate(args[0] if args else None)
+        except ValidationError:
+            ack = EventAck(ok=False, error=f"unexpected ack {args!r:.200}")
+        if not ack.ok:
+            self._failed(entry, epoch, ack.error or "master answered ok=false")
+            return
+        # A late ok from an earlier try still counts: the event is stored, no need to resend.
+        if entry.timer is not None:
+            entry.timer.cancel()
+            entry.timer = None
+        entry.state = "acked"
+        self._failures = 0
+        while self._entries and self._entries[0].state == "acked":
+            self.pending_bytes -= self._entries.popleft().size
+        if not self._entries:
+            self._empty.set()
+        self._wake.set()
+
+    def _failed(self, entry: Entry, epoch: int, reason: str) -> None:
+        if epoch != self._epoch or entry.state != "sent":
+            return  # already dealt with
+        self._failures += 1
+        delay = min(self.retry_delay_max, self.retry_delay * 2 ** (self._failures - 1))
+        delay *= random.uniform(0.5, 1.5)
+        log.warning("%s not acknowledged (%s): resending in %.1f s", entry.event, reason, delay)
+        self._retry_at = asyncio.get_running_loop().time() + delay
+        self._rewind()
+
+    def _rewind(self) -> None:
+        """Everything in flight goes back to queued, to be sent again in the original order."""
+        self._epoch += 1
+        for entry in self._entries:
+            if entry.state == "sent":
+                entry.state = "queued"
+                if entry.timer is not None:
+                    entry.timer.cancel()
+                    entry.timer = None
+        self._wake.set()

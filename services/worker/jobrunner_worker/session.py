@@ -1,0 +1,215 @@
+"""The worker's Socket.IO session with the master (SPEC §5): connect, reconnect, dispatch.
+
+What python-socketio 5.18 does by itself, and what is added here:
+- a dropped transport is reconnected by the library with doubling delays (capped at
+  `reconnect_delay_max`) plus jitter, forever; a refused namespace during those attempts
+  (bad or revoked key) only makes the library try again after the next, longer delay;
+- the *first* `connect(retry=True)` retries only transport failures: a refused namespace
+  raises `ConnectionError` at once, and a disconnect initiated by the server does not
+  reconnect at all. Both cases are retried here with our own backoff and jitter, so that a
+  worker with a bad key knocks at a slowly growing interval, never in a tight loop.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+import time
+import uuid
+from typing import Any
+
+import socketio
+from jobrunner_shared import names
+from jobrunner_shared.messages import AssignAck, AttemptRef, JobAssignment, WorkerAuth
+from pydantic import ValidationError
+
+from .attempts import Attempts
+from .heartbeat import Heartbeater
+from .outbox import Outbox
+from .settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+NS = names.WORKERS_NAMESPACE
+# A connection that lasted this long resets the backoff; a shorter one (accepted, then cut
+# right away) keeps growing it.
+STABLE_CONNECTION_SECONDS = 10.0
+# After a second signal: how long finished events may still take to reach the master.
+HURRIED_FLUSH_SECONDS = 5.0
+
+
+class WorkerSession:
+    def __init__(self, settings: WorkerSettings, *, version: str = "0") -> None:
+        self.settings = settings
+        self.version = version
+        # One identity per process: the master recognises this worker across reconnects.
+        self.worker_id = uuid.uuid4().hex
+        self.outbox = Outbox(
+            window=settings.send_window,
+            ack_timeout=settings.ack_timeout,
+            retry_delay=settings.reconnect_delay,
+            retry_delay_max=settings.reconnect_delay_max,
+        )
+        self.attempts = Attempts(settings, self.outbox)
+        self.client = socketio.AsyncClient(
+            reconnection=True,
+            reconnection_attempts=0,  # forever
+            reconnection_delay=settings.reconnect_delay,
+            reconnection_delay_max=settings.reconnect_delay_max,
+            # The library's jitter is absolute seconds (delay ± factor), keep it below the delay.
+            randomization_factor=min(0.5, settings.reconnect_delay / 2),
+        )
+        self.heartbeat = Heartbeater(self.client, self.attempts, settings.heartbeat_interval)
+        self.connect_errors = 0
+        self._stopping = False
+        self._hurry = asyncio.Event()
+        for event, handler in {
+            "connect": self._on_connect,
+            "disconnect": self._on_disconnect,
+            "connect_error": self._on_connect_error,
+            names.EV_JOB_ASSIGN: self._on_assign,
+            names.EV_JOB_CANCEL: self._on_cancel,
+            names.EV_WORKER_DRAIN: self._on_drain,
+        }.items():
+            self.client.on(event, handler, namespace=NS)
+
+    def auth(self) -> dict[str, Any]:
+        return WorkerAuth(
+            api_key=self.settings.api_key,
+            name=self.settings.worker_name,
+            labels=self.settings.labels,
+            capacity=self.settings.worker_capacity,
+            version=self.version,
+            hostname=socket.gethostname(),
+            worker_id=self.worker_id,
+        ).model_dump()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect and serve until drained (`worker:drain`, or `drain()` from a signal)."""
+        tasks = [
+            asyncio.create_task(self.outbox.run(), name="outbox"),
+            asyncio.create_task(self.heartbeat.run(), name="heartbeat"),
+        ]
+        connection = asyncio.create_task(self._connect_forever(), name="connection")
+        try:
+            await self.attempts.wait_drained()
+            # What has finished must reach the master before the worker goes away.
+            flushed = asyncio.create_task(self.outbox.wait_empty())
+            hurry = asyncio.create_task(self._hurry.wait())
+            await asyncio.wait({flushed, hurry}, return_when=asyncio.FIRST_COMPLETED)
+            if not flushed.done():
+                await asyncio.wait({flushed}, timeout=HURRIED_FLUSH_SECONDS)
+            for task in (flushed, hurry):
+                task.cancel()
+            if len(self.outbox):
+                log.warning("exiting with %d events the master did not acknowledge", len(self.outbox))
+        finally:
+            self._stopping = True
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Disconnecting first lets the connection loop see `_stopping` and end by itself
+            # (cancelling it inside client.wait() would cancel the library's read loop too);
+            # cancel only when that did not work: python-socketio swallows a cancellation at
+            # some points of connect() and of its reconnect loop, hence the loop.
+            while not connection.done():
+                await self._shutdown_client()
+                await asyncio.wait({connection}, timeout=0.5)
+                if not connection.done():
+                    connection.cancel()
+                    await asyncio.wait({connection}, timeout=0.5)
+            with contextlib.suppress(BaseException):
+                connection.result()
+            await self._shutdown_client()
+            log.info("worker stopped")
+
+    def drain(self) -> None:
+        self.attempts.drain()
+        asyncio.get_running_loop().create_task(self.heartbeat.beat())
+
+    def stop_now(self) -> None:
+        """Second signal: cancel what runs, report it briefly, exit."""
+        log.warning("stopping now: cancelling %d running attempts", len(self.attempts))
+        self.attempts.drain()
+        self.attempts.cancel_all()
+        self._hurry.set()
+
+    async def _shutdown_client(self) -> None:
+        try:
+            await self.client.shutdown()
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                raise
+        except Exception as exc:  # noqa: BLE001 - best effort while stopping
+            log.debug("while disconnecting: %r", exc)
+
+    async def _connect_forever(self) -> None:
+        failures = 0
+        while not self._stopping:
+            started = time.monotonic()
+            try:
+                await self.client.connect(
+                    self.settings.master_url,
+                    auth=self.auth,
+                    namespaces=[NS],
+                    wait_timeout=10,
+                    retry=True,
+                )
+            except socketio.exceptions.ConnectionError as exc:
+                if self._stopping:
+                    return
+                failures += 1
+                await self._backoff(failures, f"cannot connect to {self.settings.master_url}: {exc}")
+                continue
+            if self._stopping:
+                await self.client.disconnect()
+                return
+            await self.client.wait()  # returns once the library gave up or the server cut us off
+            if self._stopping:
+                return
+            failures = 0 if time.monotonic() - started > STABLE_CONNECTION_SECONDS else failures + 1
+            await self._backoff(failures, "disconnected by the master")
+
+    async def _backoff(self, failures: int, why: str) -> None:
+        base = self.settings.reconnect_delay * 2 ** min(failures - 1, 30)
+        delay = min(self.settings.reconnect_delay_max, base) * random.uniform(0.75, 1.25)
+        log.warning("%s; retrying in %.1f s", why, delay)
+        await asyncio.sleep(delay)
+
+    # --- Socket.IO handlers -------------------------------------------------------------------
+
+    async def _on_connect(self) -> None:
+        log.info("connected to %s as %s (%s)", self.settings.master_url, self.settings.worker_name, self.worker_id)
+        self.outbox.connected(self.client)
+        asyncio.get_running_loop().create_task(self.heartbeat.beat())
+
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        log.warning("disconnected from the master (%s)", reason)
+        self.outbox.disconnected()
+
+    async def _on_connect_error(self, data: Any = None) -> None:
+        self.connect_errors += 1
+        log.warning("master refused the connection or is unreachable: %s", data)
+
+    async def _on_assign(self, data: Any) -> dict[str, Any]:
+        try:
+            assignment = JobAssignment.model_validate(data)
+        except ValidationError as exc:
+            log.warning("invalid job:assign payload: %s", exc)
+            ack = AssignAck(accepted=False, reason=f"invalid assignment: {exc.error_count()} errors")
+            return ack.model_dump()
+        return self.attempts.assign(assignment).model_dump()
+
+    async def _on_cancel(self, data: Any) -> dict[str, Any]:
+        try:
+            ref = AttemptRef.model_validate(data)
+        except ValidationError:
+            return {"ok": False}
+        return {"ok": self.attempts.cancel(ref.job_id, ref.attempt)}
+
+    async def _on_drain(self, data: Any = None) -> dict[str, Any]:
+        self.drain()
+        return {"ok": True}

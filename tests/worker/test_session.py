@@ -1,0 +1,136 @@
+"""The worker's Socket.IO session against a fake master (a real python-socketio server)."""
+
+import asyncio
+
+import pytest
+from jobrunner_shared import names
+from jobrunner_worker.session import WorkerSession
+from jobrunner_worker.settings import WorkerSettings
+
+
+@pytest.fixture
+async def start_worker():
+    """Factory: a running WorkerSession; drained and awaited at the end of the test."""
+    running: list[tuple[WorkerSession, asyncio.Task]] = []
+
+    async def start(url: str, **overrides) -> WorkerSession:
+        values = dict(
+            master_url=url, api_key="good-key", worker_name="w1", worker_capacity=1,
+            reconnect_delay=0.2, reconnect_delay_max=2, heartbeat_interval=0.2,
+            log_flush_interval=0.02, kill_grace_seconds=1, ack_timeout=5,
+        )
+        values.update(overrides)
+        session = WorkerSession(WorkerSettings(**values), version="9.9")
+        running.append((session, asyncio.create_task(session.run())))
+        return session
+
+    yield start
+    for session, task in running:
+        session.stop_now()
+        await asyncio.wait_for(task, 10)
+
+
+def seqs(batches: list[dict]) -> list[int]:
+    return [line["seq"] for batch in batches for line in batch["lines"]]
+
+
+async def test_bad_key_is_retried_with_growing_delays_not_in_a_tight_loop(master, start_worker):
+    await start_worker(master.url, api_key="wrong-key")
+    await asyncio.sleep(3)
+    times = [t for t, _ in master.connects]
+    # 0.2 s doubling: about 4 tries in 3 s; a tight loop would make hundreds
+    assert 3 <= len(times) <= 7
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps[2] > 2 * gaps[0]
+
+
+async def test_auth_carries_the_worker_identity(master, start_worker):
+    session = await start_worker(master.url, worker_labels="linux,gpu", worker_capacity=3)
+    await master.wait_for(lambda: master.sid)
+    auth = master.connects[-1][1]
+    assert auth["api_key"] == "good-key" and auth["name"] == "w1"
+    assert auth["labels"] == ["gpu", "linux"] and auth["capacity"] == 3
+    assert auth["version"] == "9.9" and auth["worker_id"] == session.worker_id
+
+
+async def test_assigned_job_is_reported_started_logs_finished(master, start_worker):
+    await start_worker(master.url)
+    await master.wait_for(lambda: master.sid)
+    ack = await master.assign(
+        job_id="j1", command="echo one; echo two >&2; echo $TOKEN; exit 4",
+        env={"TOKEN": "tok-123"}, mask=["tok-123"],
+    )
+    assert ack == {"accepted": True, "reason": None}
+    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
+    kinds = [event for event, _ in master.received]
+    assert kinds[0] == names.EV_JOB_STARTED and kinds[-1] == names.EV_JOB_FINISHED
+    assert master.events(names.EV_JOB_STARTED)[0]["pid"] > 0
+    lines = [line for batch in master.events(names.EV_JOB_LOG) for line in batch["lines"]]
+    assert sorted(line["seq"] for line in lines) == [1, 2, 3]
+    by_stream = {(line["stream"], line["text"]) for line in lines}
+    assert by_stream == {("stdout", "one"), ("stderr", "two"), ("stdout", "***")}
+    finished = master.events(names.EV_JOB_FINISHED)[0]
+    assert finished["job_id"] == "j1" and finished["status"] == "failed"
+    assert finished["exit_code"] == 4 and finished["last_seq"] == 3
+    await master.wait_for(lambda: master.heartbeats)
+
+
+async def test_unacknowledged_log_is_resent_identically_after_reconnect(master, start_worker):
+    await start_worker(master.url)
+    await master.wait_for(lambda: master.sid)
+    master.hold_first_log = True
+    await master.assign(job_id="j2", command="for i in 1 2 3 4 5; do echo line$i; sleep 0.05; done")
+    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED), timeout=10)
+    # the worker had to reconnect (a second successful connection)
+    assert len(master.connects) >= 2
+    batches = master.events(names.EV_JOB_LOG)
+    first = batches[0]
+    assert batches.count(first) == 2  # the dropped batch arrived again, byte for byte
+    assert sorted(set(seqs(batches))) == [1, 2, 3, 4, 5]
+    # the finished event comes after every batch (it waits for their acks)
+    assert master.received[-1][0] == names.EV_JOB_FINISHED
+
+
+async def test_capacity_is_never_exceeded_and_duplicates_run_once(master, start_worker):
+    await start_worker(master.url, worker_capacity=2)
+    await master.wait_for(lambda: master.sid)
+    assert (await master.assign(job_id="a", command="sleep 5"))["accepted"] is True
+    assert (await master.assign(job_id="b", command="sleep 5"))["accepted"] is True
+    extra = await master.assign(job_id="c", command="echo never")
+    assert extra["accepted"] is False and "slot" in extra["reason"]
+    # the same attempt assigned again while it runs is accepted but not run twice
+    assert (await master.assign(job_id="a", command="sleep 5"))["accepted"] is True
+    await master.wait_for(lambda: len(master.events(names.EV_JOB_STARTED)) == 2)
+    await asyncio.sleep(0.3)
+    assert sorted(e["job_id"] for e in master.events(names.EV_JOB_STARTED)) == ["a", "b"]
+    await master.wait_for(lambda: any(len(h["running"]) == 2 for h in master.heartbeats))
+
+    # cancel reaches only the attempt it names
+    await master.sio.emit(names.EV_JOB_CANCEL, {"job_id": "a", "attempt": 1}, to=master.sid, namespace=names.WORKERS_NAMESPACE)
+    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
+    finished = master.events(names.EV_JOB_FINISHED)
+    assert [(f["job_id"], f["status"]) for f in finished] == [("a", "cancelled")]
+    # a slot is free again
+    assert (await master.assign(job_id="d", command="true"))["accepted"] is True
+
+
+async def test_drain_finishes_running_jobs_refuses_new_ones_then_exits(master):
+    settings = WorkerSettings(master_url=master.url, api_key="good-key", reconnect_delay=0.2, log_flush_interval=0.02)
+    session = WorkerSession(settings)
+    task = asyncio.create_task(session.run())
+    await master.wait_for(lambda: master.sid)
+    await master.assign(job_id="long", command="sleep 0.5; echo done")
+    await master.sio.emit(names.EV_WORKER_DRAIN, {}, to=master.sid, namespace=names.WORKERS_NAMESPACE)
+    await master.wait_for(lambda: any(h["draining"] for h in master.heartbeats))
+    refused = await master.assign(job_id="new", command="true")
+    assert refused["accepted"] is False and "draining" in refused["reason"]
+    await asyncio.wait_for(task, 10)  # the worker exits by itself
+    finished = master.events(names.EV_JOB_FINISHED)
+    assert [(f["job_id"], f["status"]) for f in finished] == [("long", "succeeded")]
+
+
+async def test_first_connect_is_retried_until_the_master_is_up(start_worker, master_factory, port):
+    await start_worker(f"http://127.0.0.1:{port}")
+    await asyncio.sleep(0.8)  # nobody listens yet
+    late = await master_factory(port)
+    await late.wait_for(lambda: late.sid, timeout=6)
