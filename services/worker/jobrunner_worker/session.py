@@ -59,6 +59,9 @@ class WorkerSession:
             reconnection_delay_max=settings.reconnect_delay_max,
             # The library's jitter is absolute seconds (delay ± factor), keep it below the delay.
             randomization_factor=min(0.5, settings.reconnect_delay / 2),
+            # engineio would otherwise take over SIGINT on the first connect (disconnect and
+            # cancel everything); SIGINT/SIGTERM mean "drain" here, handled in main.py.
+            handle_sigint=False,
         )
         self.heartbeat = Heartbeater(self.client, self.attempts, settings.heartbeat_interval)
         self.connect_errors = 0
@@ -117,7 +120,9 @@ class WorkerSession:
             # some points of connect() and of its reconnect loop, hence the loop.
             while not connection.done():
                 await self._shutdown_client()
-                await asyncio.wait({connection}, timeout=0.5)
+                # client.wait() naps a second after a disconnect; once the client is shut
+                # down, cancelling that nap is harmless.
+                await asyncio.wait({connection}, timeout=0.1)
                 if not connection.done():
                     connection.cancel()
                     await asyncio.wait({connection}, timeout=0.5)
