@@ -26,6 +26,9 @@ from tests.support.infra import RabbitMQ, mongodb_server, rabbitmq_server  # noq
 
 SESSION_ID = secrets.token_hex(4)
 
+# The running platform (API and master processes), tenants and workers: tests/support/fixtures.py
+pytest_plugins = ["tests.support.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def rabbitmq() -> Iterator[RabbitMQ]:

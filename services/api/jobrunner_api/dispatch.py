@@ -6,6 +6,7 @@ from faststream.rabbit import RabbitBroker
 from pymongo.errors import DuplicateKeyError
 
 from jobrunner_api.documents import DispatchQueue, Job
+from jobrunner_api.locks import job_lock
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import DispatchQueueAdded, JobAssignment
 
@@ -63,6 +64,7 @@ class Dispatcher:
             priority=job.priority,
             message_id=f"{job.id}:{job.attempt}",
         )
-        await Job.find_one(Job.id == job.id, Job.attempt == job.attempt).update(
-            {"$set": {"published": True}, "$inc": {"version": 1}}
-        )
+        async with job_lock(str(job.id)):
+            await Job.find_one(Job.id == job.id, Job.attempt == job.attempt).update(
+                {"$set": {"published": True}, "$inc": {"version": 1}}
+            )

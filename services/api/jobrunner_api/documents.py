@@ -135,11 +135,13 @@ class IdempotencyKey(Document):
 
 
 class LogChunk(Document):
-    """A run of consecutive lines of one attempt, written in bulk.
+    """One batch of consecutive lines of one attempt, as the worker sent it.
 
-    The unique (job_id, attempt, first_seq) index makes a resent batch a no-op.
+    `_id` is "<job>:<attempt>:<first seq>", so a resent batch is a duplicate key, and every read
+    is a lookup by `_id` (the one lookup FerretDB v1 does not answer by scanning).
     """
 
+    id: str  # type: ignore[assignment]
     tenant_id: str
     job_id: str
     attempt: int
@@ -149,11 +151,24 @@ class LogChunk(Document):
 
     class Settings:
         name = "log_chunks"
-        indexes = [
-            unique("job_id", "attempt", "first_seq"),
-            [("job_id", pymongo.ASCENDING), ("attempt", pymongo.ASCENDING),
-             ("last_seq", pymongo.ASCENDING)],
-        ]
+
+    @staticmethod
+    def key(job_id: str, attempt: int, first_seq: int) -> str:
+        return f"{job_id}:{attempt}:{first_seq}"
+
+
+class LogIndex(Document):
+    """Where an attempt's chunks start: `_id` is "<job>:<attempt>"."""
+
+    id: str  # type: ignore[assignment]
+    starts: list[int] = Field(default_factory=list)
+
+    class Settings:
+        name = "log_indexes"
+
+    @staticmethod
+    def key(job_id: str, attempt: int) -> str:
+        return f"{job_id}:{attempt}"
 
 
 class Worker(Document):
@@ -178,4 +193,6 @@ class Worker(Document):
         indexes = [[("tenant_id", pymongo.ASCENDING), ("name", pymongo.ASCENDING)]]
 
 
-ALL_DOCUMENTS = [Tenant, User, ApiKey, DispatchQueue, Job, IdempotencyKey, LogChunk, Worker]
+ALL_DOCUMENTS = [
+    Tenant, User, ApiKey, DispatchQueue, Job, IdempotencyKey, LogChunk, LogIndex, Worker,
+]

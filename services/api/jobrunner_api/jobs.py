@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.documents import Attempt, IdempotencyKey, Job
+from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import (
     JobFinishedEvent,
     JobSpec,
@@ -26,19 +27,21 @@ RETRYABLE = {JobStatus.failed, JobStatus.timed_out}
 
 async def mutate(job_id: PydanticObjectId | str, change: Callable[[Job], bool]) -> Job | None:
     """Load, apply `change` (returns False for no-op), write back if nobody else wrote first."""
-    while True:
-        job = await Job.get(job_id)
-        if job is None:
-            return None
-        if not change(job):
-            return job
-        old = job.version
-        job.version = old + 1
-        try:
-            await Job.find_one(Job.id == job.id, Job.version == old).replace_one(job)
-            return job
-        except DocumentNotFound:
-            continue  # somebody else changed it first: re-read and re-apply
+    oid = PydanticObjectId(job_id)
+    async with job_lock(str(oid)):
+        while True:
+            job = await Job.get(oid)
+            if job is None:
+                return None
+            if not change(job):
+                return job
+            old = job.version
+            job.version = old + 1
+            try:
+                await Job.find_one(Job.id == job.id, Job.version == old).replace_one(job)
+                return job
+            except DocumentNotFound:
+                continue  # another process changed it first: re-read and re-apply
 
 
 async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,

@@ -1,13 +1,16 @@
 """Storing output batches and reading them back in order, without gaps or duplicates."""
 
 import asyncio
+import bisect
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from jobrunner_api.documents import Attempt, Job, LogChunk
+from jobrunner_api.documents import Attempt, Job, LogChunk, LogIndex
+from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import LogBatchEvent, LogLine
 
 log = logging.getLogger(__name__)
@@ -42,34 +45,58 @@ class LogNotifier:
 async def store_batch(batch: LogBatchEvent) -> bool:
     """Store one batch as one chunk. False when it was already stored (a resend)."""
     lines = sorted(batch.lines, key=lambda line: line.seq)
-    chunk = LogChunk(
-        tenant_id=batch.tenant_id,
-        job_id=batch.job_id,
-        attempt=batch.attempt,
-        first_seq=lines[0].seq,
-        last_seq=lines[-1].seq,
-        lines=lines,
-    )
-    try:
-        await chunk.insert()
-    except DuplicateKeyError:
-        return False  # Why: the worker resends unacknowledged batches; once is enough.
-    await Job.find_one(
-        Job.id == PydanticObjectId(batch.job_id), Job.attempt == batch.attempt
-    ).update({"$inc": {"log_lines": len(lines), "version": 1}})
+    first = lines[0].seq
+    async with job_lock(batch.job_id):
+        # Index first: a crash before the chunk is written leaves an entry that readers treat
+        # as "not here yet", and the worker's resend then writes the chunk.
+        await LogIndex.get_pymongo_collection().update_one(
+            {"_id": LogIndex.key(batch.job_id, batch.attempt)},
+            {"$addToSet": {"starts": first}},
+            upsert=True,
+        )
+        try:
+            await LogChunk(
+                id=LogChunk.key(batch.job_id, batch.attempt, first),
+                tenant_id=batch.tenant_id,
+                job_id=batch.job_id,
+                attempt=batch.attempt,
+                first_seq=first,
+                last_seq=lines[-1].seq,
+                lines=lines,
+            ).insert()
+        except DuplicateKeyError:
+            return False  # Why: the worker resends unacknowledged batches; once is enough.
+        await Job.find_one(
+            Job.id == PydanticObjectId(batch.job_id), Job.attempt == batch.attempt
+        ).update({"$inc": {"log_lines": len(lines), "version": 1}})
     return True
 
 
+async def _chunks_from(job_id: str, attempt: int, after: int) -> AsyncIterator[LogChunk]:
+    """The stored chunks holding seq after+1 onwards, in order, up to the first gap."""
+    index = await LogIndex.get(LogIndex.key(job_id, attempt))
+    if index is None:
+        return
+    starts = sorted(index.starts)
+    at = bisect.bisect_right(starts, after + 1) - 1
+    if at < 0:
+        return
+    expected = after + 1
+    for start in starts[at:]:
+        if start > expected:
+            return  # a batch still on its way: wait for it rather than skip it
+        chunk = await LogChunk.get(LogChunk.key(job_id, attempt, start))
+        if chunk is None:
+            return
+        yield chunk
+        expected = max(expected, chunk.last_seq + 1)
+
+
 async def read_lines(job_id: str, attempt: int, after: int, limit: int) -> list[LogLine]:
-    """Lines with seq > after, stopping at the first gap so a reader never skips a line."""
+    """Up to `limit` lines with seq > after, in order, stopping at the first gap."""
     out: list[LogLine] = []
     expected = after + 1
-    chunks = LogChunk.find(
-        LogChunk.job_id == job_id, LogChunk.attempt == attempt, LogChunk.last_seq > after
-    ).sort(+LogChunk.first_seq)
-    async for chunk in chunks:
-        if chunk.first_seq > expected:
-            break  # a batch still on its way: wait for it rather than skip it
+    async for chunk in _chunks_from(job_id, attempt, after):
         for line in chunk.lines:
             if line.seq == expected:
                 out.append(line)

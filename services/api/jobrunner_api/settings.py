@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - a placeholder refused outside development
+DEV_SECRET = "development-only-secret-change-me-0000"  # noqa: S105 - refused outside development
 
 
 class Settings(BaseSettings):

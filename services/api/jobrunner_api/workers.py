@@ -2,35 +2,45 @@
 
 from datetime import datetime, timedelta
 
+from pymongo.errors import DuplicateKeyError
+
 from jobrunner_api.documents import Worker
 from jobrunner_shared.messages import WorkerEvent, utcnow
 
 
 async def apply_event(event: WorkerEvent) -> None:
-    worker = await Worker.get(event.worker_id)
-    if worker is None:
-        worker = Worker(id=event.worker_id, tenant_id=event.tenant_id, name=event.worker_name)
-    if worker.tenant_id != event.tenant_id:
-        return  # a forged or confused id never moves a worker between tenants
-    if worker.last_heartbeat is not None and event.at < worker.last_heartbeat:
-        return  # an older event overtaken by a newer one
-    worker.name = event.worker_name
-    worker.last_heartbeat = event.at
+    """Record what the event says, unless a newer event about the worker is already stored."""
+    fields: dict = {"name": event.worker_name, "last_heartbeat": event.at}
     if event.event == "disconnected":
-        worker.connected = False
+        fields["connected"] = False
     else:
-        worker.connected = True
-        worker.labels = event.labels
-        worker.capacity = event.capacity
-        worker.version = event.version
-        worker.hostname = event.hostname
-        worker.draining = event.draining
-        worker.running_jobs = [ref.job_id for ref in event.running]
+        fields.update(
+            connected=True,
+            labels=event.labels,
+            capacity=event.capacity,
+            version=event.version,
+            hostname=event.hostname,
+            draining=event.draining,
+            running_jobs=[ref.job_id for ref in event.running],
+        )
         if event.api_key_id:
-            worker.api_key_id = event.api_key_id
+            fields["api_key_id"] = event.api_key_id
         if event.event == "connected":
-            worker.connected_at = event.at
-    await worker.save()
+            fields["connected_at"] = event.at
+    collection = Worker.get_pymongo_collection()
+    # Events can arrive out of order; the tenant in the filter keeps a worker in its tenant.
+    result = await collection.update_one(
+        {"_id": event.worker_id, "tenant_id": event.tenant_id,
+         "last_heartbeat": {"$lte": event.at}},
+        {"$set": fields},
+    )
+    if result.matched_count:
+        return
+    worker = Worker(id=event.worker_id, tenant_id=event.tenant_id, **fields)
+    try:
+        await worker.insert()
+    except DuplicateKeyError:
+        pass  # it exists with a newer event (or under another tenant): nothing to do
 
 
 def status(worker: Worker, offline_after: float, now: datetime | None = None) -> str:
