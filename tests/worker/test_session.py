@@ -134,3 +134,29 @@ async def test_first_connect_is_retried_until_the_master_is_up(start_worker, mas
     await asyncio.sleep(0.8)  # nobody listens yet
     late = await master_factory(port)
     await late.wait_for(lambda: late.sid, timeout=6)
+
+
+async def test_a_command_that_cannot_start_is_reported_in_order(master, start_worker):
+    await start_worker(master.url)
+    await master.wait_for(lambda: master.sid)
+    await master.assign(job_id="nf", argv=["/nonexistent/tool", "--x"])
+    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
+    assert [event for event, _ in master.received] == [
+        names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED,
+    ]
+    assert master.events(names.EV_JOB_STARTED)[0]["pid"] is None
+    assert "/nonexistent/tool" in master.events(names.EV_JOB_LOG)[0]["lines"][0]["text"]
+    finished = master.events(names.EV_JOB_FINISHED)[0]
+    assert (finished["status"], finished["exit_code"]) == ("failed", 127)
+
+
+async def test_100k_lines_reach_the_master_complete_and_in_order(master, start_worker):
+    await start_worker(master.url)
+    await master.wait_for(lambda: master.sid)
+    await master.assign(job_id="big", argv=["seq", "1", "100000"])
+    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED), timeout=20)
+    batches = master.events(names.EV_JOB_LOG)
+    assert all(len(b["lines"]) <= 1000 for b in batches)
+    lines = sorted((line for b in batches for line in b["lines"]), key=lambda x: x["seq"])
+    assert [line["seq"] for line in lines] == list(range(1, 100001))
+    assert [line["text"] for line in lines] == [str(i) for i in range(1, 100001)]
