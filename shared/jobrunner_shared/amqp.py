@@ -77,13 +77,15 @@ class ConsumeErrorPolicy(BaseMiddleware):
     """
 
     retry_pause_seconds = 1.0
+    # Exceptions that mean "this message is malformed"; the FastAPI integration adds its own.
+    invalid_errors: tuple[type[Exception], ...] = (ValidationError,)
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
         try:
             return await call_next(msg)
         except HandlerException:
             raise
-        except ValidationError as exc:
+        except self.invalid_errors as exc:
             await self._dead_letter(msg, f"invalid message: {_short(exc)}")
         except (TransientError, ConnectionFailure) as exc:
             # Why: the message is valid; requeue it so it is stored once the dependency is back.
@@ -113,7 +115,7 @@ class ConsumeErrorPolicy(BaseMiddleware):
         log.warning("dead-lettered message %s: %s", raw.message_id, reason)
 
 
-def _short(exc: ValidationError) -> str:
+def _short(exc: Any) -> str:
     parts = []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ())) or "body"

@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream_fastapi import FastStreamAPI
+from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from jobrunner_api import bootstrap, db
@@ -22,9 +24,14 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
+class ConsumeErrorPolicy(amqp.ConsumeErrorPolicy):
+    # Through the FastAPI integration, a payload that fails validation raises FastAPI's error.
+    invalid_errors = (ValidationError, RequestValidationError)
+
+
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or get_settings()
-    broker = RabbitBroker(settings.rabbitmq_url, middlewares=[amqp.ConsumeErrorPolicy])
+    broker = RabbitBroker(settings.rabbitmq_url, middlewares=[ConsumeErrorPolicy])
     platform = Platform(settings=settings, broker=broker, dispatcher=Dispatcher(broker))
     broker.include_router(build_router(platform))
 
