@@ -3,13 +3,14 @@
 # scripts/mongodb.sh {start|stop|status}
 #
 # Runs `mongod` when it is on PATH, else FerretDB v1 with its SQLite backend (built by
-# install-deps.sh when missing). Data, log and pid file in .data/mongodb; port MONGODB_PORT
-# (27017), listening on 127.0.0.1 only.
+# install-deps.sh when missing). Data, log and pid file in .data/mongodb (.data/mongodb-<port>
+# for another MONGODB_PORT); port MONGODB_PORT (27017), listening on 127.0.0.1 only.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 PORT=${MONGODB_PORT:-27017}
 DIR="$DATA/mongodb"
+[ "$PORT" = 27017 ] || DIR="$DATA/mongodb-$PORT"  # a second server beside the default one
 PIDFILE="$DIR/mongodb.pid"
 LOG="$DIR/mongodb.log"
 WAIT_SECONDS=${MONGODB_START_TIMEOUT:-60}

@@ -2,8 +2,9 @@
 # Local RabbitMQ node for development and tests: scripts/rabbitmq.sh {start|stop|status|ctl ...}
 #
 # Runs the distribution's RabbitMQ as the calling user (root included) with its config from
-# infra/rabbitmq and its data, logs and pid file in .data/rabbitmq. Ports: RABBITMQ_PORT
-# (5672), RABBITMQ_MANAGEMENT_PORT (15672), RABBITMQ_PROMETHEUS_PORT (15692).
+# infra/rabbitmq and its data, logs and pid file in .data/rabbitmq (.data/rabbitmq-<port> for
+# another RABBITMQ_PORT). Ports: RABBITMQ_PORT (5672), RABBITMQ_MANAGEMENT_PORT (15672),
+# RABBITMQ_PROMETHEUS_PORT (15692): a second node beside the default one needs all three.
 # `ctl` runs rabbitmqctl against this node, e.g. `scripts/rabbitmq.sh ctl list_queues`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
@@ -11,12 +12,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 PORT=${RABBITMQ_PORT:-5672}
 MGMT_PORT=${RABBITMQ_MANAGEMENT_PORT:-15672}
 PROM_PORT=${RABBITMQ_PROMETHEUS_PORT:-15692}
+NODE="jobrunner@localhost"
 DIR="$DATA/rabbitmq"
+if [ "$PORT" != 5672 ]; then  # a second node beside the default one: its own name and data
+  NODE="jobrunner-$PORT@localhost"
+  DIR="$DATA/rabbitmq-$PORT"
+fi
 PIDFILE="$DIR/rabbitmq.pid"
 LOG="$DIR/log/console.log"
 WAIT_SECONDS=${RABBITMQ_START_TIMEOUT:-90}
-NODE="jobrunner@localhost"
-[ "$PORT" = 5672 ] || NODE="jobrunner-$PORT@localhost"
 
 # Debian's /usr/sbin/rabbitmq* wrappers switch to the `rabbitmq` user when called as root,
 # which could not write to .data nor read our cookie; the scripts behind them run as anyone.
@@ -74,7 +78,7 @@ start() {
   until [ -s "$PIDFILE" ] && tcp_open "$PORT" && tcp_open "$MGMT_PORT"; do
     if ! kill -0 "$launcher" 2>/dev/null || ((SECONDS >= deadline)); then
       say "RabbitMQ did not come up within ${WAIT_SECONDS}s" >&2
-      show_log "$LOG" "$DIR/log/$NODE.log"
+      show_log "$LOG"
       stop >/dev/null 2>&1 || true
       exit 1
     fi
