@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import urllib.parse
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -45,6 +46,15 @@ def docker_available() -> bool:
         return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=15).returncode == 0
     except subprocess.TimeoutExpired:
         return False
+
+
+@contextlib.contextmanager
+def _testcontainers_warnings_ignored() -> Iterator[None]:
+    # testcontainers 4.15 warns about its own deprecated internals (at import and while
+    # waiting); with warnings as errors that would fail every test for nothing of ours.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 def _script(name: str, action: str, *args: str, check: bool = True) -> int:
@@ -144,9 +154,11 @@ def rabbitmq_server() -> Iterator[RabbitMQ]:
         management = os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{host}:{port}"
         yield RabbitMQ(url, management, ctl=_local_ctl)
     elif docker_available():
-        from testcontainers.community.rabbitmq import RabbitMqContainer
+        with _testcontainers_warnings_ignored():
+            from testcontainers.community.rabbitmq import RabbitMqContainer
 
-        with RabbitMqContainer(RABBITMQ_IMAGE).with_exposed_ports(15672) as container:
+            container = RabbitMqContainer(RABBITMQ_IMAGE).with_exposed_ports(15672).start()
+        try:
             host = container.get_container_host_ip()
             amqp_port = container.get_exposed_port(container.port)
 
@@ -160,6 +172,8 @@ def rabbitmq_server() -> Iterator[RabbitMQ]:
                 f"http://{host}:{container.get_exposed_port(15672)}",
                 ctl=ctl,
             )
+        finally:
+            container.stop()
     else:
         with local_service("rabbitmq"):
             port = os.environ.get("RABBITMQ_PORT", "5672")
@@ -178,10 +192,14 @@ def mongodb_server() -> Iterator[str]:
     if url := os.environ.get("MONGODB_URL"):
         yield url
     elif docker_available():
-        from testcontainers.community.mongodb import MongoDbContainer
+        with _testcontainers_warnings_ignored():
+            from testcontainers.community.mongodb import MongoDbContainer
 
-        with MongoDbContainer(MONGODB_IMAGE) as container:
+            container = MongoDbContainer(MONGODB_IMAGE).start()
+        try:
             yield container.get_connection_url()
+        finally:
+            container.stop()
     else:
         with local_service("mongodb"):
             yield f"mongodb://localhost:{os.environ.get('MONGODB_PORT', '27017')}"
