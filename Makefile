@@ -33,7 +33,6 @@ infra-down:
 	@scripts/mongodb.sh stop
 
 dev: install
-	@scripts/install-deps.sh
 	$(PY) scripts/dev.py
 
 # Starts the local services the tests need unless they already run (or RABBITMQ_URL /
