@@ -64,6 +64,22 @@ async def publish_event(broker: RabbitBroker, message: Any, exchange: RabbitExch
     await broker.publish(message, exchange=exchange, routing_key=key, persist=True, **options)
 
 
+async def publish_dead_letter(broker: RabbitBroker, body: bytes, reason: str, routing_key: str,
+                              headers: dict[str, Any] | None = None, **options: Any) -> None:
+    """Keep a message nobody can process in the dead-letter queue, with the reason."""
+    await broker.publish(
+        body,
+        queue=names.DEAD_LETTER_QUEUE,
+        persist=True,
+        headers={
+            **(headers or {}),
+            names.REJECT_REASON_HEADER: reason,
+            "x-original-routing-key": routing_key,
+        },
+        **options,
+    )
+
+
 class TransientError(Exception):
     """A dependency is unavailable; the message is fine and must be retried later."""
 
@@ -98,17 +114,13 @@ class ConsumeErrorPolicy(BaseMiddleware):
         raise AckMessage()
 
     async def _dead_letter(self, msg: Any, reason: str) -> None:
-        broker: RabbitBroker = self.context.get("broker")
         raw = msg.raw_message
-        headers = dict(raw.headers or {})
-        headers[names.REJECT_REASON_HEADER] = reason
-        headers["x-original-routing-key"] = raw.routing_key or ""
-        headers["x-original-exchange"] = raw.exchange or ""
-        await broker.publish(
+        await publish_dead_letter(
+            self.context.get("broker"),
             raw.body,
-            queue=names.DEAD_LETTER_QUEUE,
-            persist=True,
-            headers=headers,
+            reason,
+            raw.routing_key or "",
+            headers={**(raw.headers or {}), "x-original-exchange": raw.exchange or ""},
             content_type=raw.content_type,
             message_id=raw.message_id,
         )

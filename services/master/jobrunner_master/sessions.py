@@ -5,6 +5,7 @@ worker resends whatever the master could not pass on.
 """
 
 import asyncio
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -212,13 +213,29 @@ class WorkersNamespace(socketio.AsyncNamespace):
         try:
             event = model.model_validate(data)
         except ValidationError as exc:
-            return session, None, _ack(False, f"invalid payload: {exc}"[:500])
+            return session, None, await self._dead_letter(session, key, data, exc)
         try:
             await self._publish(build(session, event), exchange, key)
         except Exception as exc:  # noqa: BLE001 - the worker keeps the event and resends it
             log.warning("could not pass on an event of worker %s: %s", session.worker_id, exc)
             return session, None, _ack(False, "broker unavailable")
         return session, event, _ack(True)
+
+    async def _dead_letter(self, session: WorkerSession, key: str, data: Any,
+                           exc: ValidationError) -> dict:
+        """A malformed event is kept in the dead-letter queue, and acknowledged.
+
+        Why: resending it cannot help, and the worker would hold back all that follows it.
+        """
+        reason = f"invalid {key} from worker {session.worker_id}: {exc}"[:1000]
+        try:
+            await amqp.publish_dead_letter(
+                self.broker, json.dumps(data, default=str).encode(), reason, key
+            )
+        except Exception:  # noqa: BLE001 - not stored: let the worker try again later
+            return _ack(False, "broker unavailable")
+        log.warning("dead-lettered a malformed event: %s", reason)
+        return _ack(True, f"dead-lettered: {reason}")
 
     async def on_job_started(self, sid: str, data: Any) -> dict:
         session, event, ack = await self._relay(

@@ -1,0 +1,147 @@
+"""Master <-> RabbitMQ: a worker session becomes consumers sized to its free slots.
+
+The worker here is a bare python-socketio client playing the protocol of SPEC §5 by hand.
+"""
+
+import asyncio
+import uuid
+from typing import Any
+
+import aio_pika
+import pytest
+import socketio
+
+from jobrunner_shared import names
+from tests.support.platform import Tenant
+
+pytestmark = pytest.mark.integration
+
+
+class FakeWorker:
+    def __init__(self, master_url: str, key: str, capacity: int, accept: bool = True) -> None:
+        self.master_url = master_url
+        self.auth = {"api_key": key, "name": "fake", "capacity": capacity, "labels": [],
+                     "worker_id": uuid.uuid4().hex}
+        self.accept = accept
+        self.assigned: asyncio.Queue[dict] = asyncio.Queue()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on(names.EV_JOB_ASSIGN, self._on_assign, namespace=names.WORKERS_NAMESPACE)
+        self.refusals: list[Any] = []
+        self.sio.on("connect_error", self.refusals.append, namespace=names.WORKERS_NAMESPACE)
+
+    async def _on_assign(self, data: dict) -> dict:
+        await self.assigned.put(data)
+        return {"accepted": self.accept, "reason": None if self.accept else "testing"}
+
+    async def connect(self) -> None:
+        await self.sio.connect(self.master_url, auth=self.auth,
+                               namespaces=[names.WORKERS_NAMESPACE], transports=["websocket"])
+
+    async def send(self, event: str, payload: dict) -> Any:
+        return await self.sio.call(event, payload, namespace=names.WORKERS_NAMESPACE, timeout=10)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def ready_count(rabbitmq_url: str, queue_name: str) -> int:
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, passive=True)
+        return queue.declaration_result.message_count
+
+
+def tenant_id(tenant: Tenant) -> str:
+    with tenant.client() as client:
+        return client.get("/me").json()["tenant"]["id"]
+
+
+async def test_a_full_worker_gets_no_more_jobs_and_the_rest_wait_in_rabbitmq(
+    platform, tenant: Tenant, rabbitmq_url: str
+) -> None:
+    # Given a worker of capacity 1 and three queued jobs
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=1)
+    await worker.connect()
+    try:
+        jobs = [tenant.submit(command=f"echo {i}")["id"] for i in range(3)]
+        # Then exactly one job is assigned, and the other two wait, ready, in RabbitMQ
+        first = await asyncio.wait_for(worker.assigned.get(), 10)
+        assert first["job_id"] == jobs[0] and first["attempt"] == 1
+        await asyncio.sleep(1)
+        assert worker.assigned.empty()
+        queue = names.dispatch_queue(tenant_id(tenant), [])
+        assert await ready_count(rabbitmq_url, queue) == 2
+        # When the worker reports the job started and finished (each acknowledged)
+        ack = await worker.send(names.EV_JOB_STARTED, {"job_id": jobs[0], "attempt": 1, "pid": 1})
+        assert ack == {"ok": True, "error": None}
+        line = {"seq": 1, "stream": "stdout", "text": "0", "ts": "2026-01-01T00:00:00Z"}
+        ack = await worker.send(names.EV_JOB_LOG,
+                                {"job_id": jobs[0], "attempt": 1, "lines": [line]})
+        assert ack["ok"] is True
+        ack = await worker.send(names.EV_JOB_FINISHED, {"job_id": jobs[0], "attempt": 1,
+                                                        "status": "succeeded", "exit_code": 0,
+                                                        "last_seq": 1})
+        assert ack["ok"] is True
+        # Then the platform stored it, and the next job comes
+        assert tenant.wait_final(jobs[0])["status"] == "succeeded"
+        assert [ln["text"] for ln in tenant.all_lines(jobs[0])] == ["0"]
+        second = await asyncio.wait_for(worker.assigned.get(), 10)
+        assert second["job_id"] == jobs[1]
+    finally:
+        await worker.close()
+
+
+async def test_a_malformed_event_is_dead_lettered_and_acknowledged(
+    platform, tenant: Tenant, rabbitmq_url: str
+) -> None:
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=1)
+    await worker.connect()
+    marker = uuid.uuid4().hex
+    try:
+        ack = await worker.send(names.EV_JOB_LOG, {"job_id": marker, "attempt": 1, "lines": []})
+        # Acknowledged, so the worker does not hold everything else back behind it ...
+        assert ack["ok"] is True and "dead-lettered" in ack["error"]
+    finally:
+        await worker.close()
+    # ... and kept, with the reason, in the dead-letter queue.
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        queue = await (await connection.channel()).declare_queue(
+            names.DEAD_LETTER_QUEUE, passive=True
+        )
+        while (message := await queue.get(fail=False)) is not None:
+            await message.ack()
+            if marker.encode() in message.body:
+                break
+        assert message is not None, "not in the dead-letter queue"
+        assert "lines" in message.headers[names.REJECT_REASON_HEADER]
+
+
+async def test_a_declined_job_goes_back_to_its_queue(
+    platform, tenant: Tenant, rabbitmq_url: str
+) -> None:
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=2, accept=False)
+    await worker.connect()
+    try:
+        job = tenant.submit(command="true")
+        offered = await asyncio.wait_for(worker.assigned.get(), 10)
+        assert offered["job_id"] == job["id"]
+        await asyncio.sleep(0.5)
+        assert tenant.job(job["id"])["status"] == "queued"
+        assert await ready_count(rabbitmq_url, names.dispatch_queue(tenant_id(tenant), [])) == 1
+    finally:
+        await worker.close()
+
+
+async def test_a_bad_key_is_refused_at_connect(platform, tenant: Tenant) -> None:
+    worker = FakeWorker(platform.master_url, "jrw_wrong", capacity=1)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await worker.connect()
+    assert worker.refusals == [{"message": "invalid or revoked API key"}]
+    submit_key = None
+    with tenant.client() as client:
+        submit_key = client.post("/api-keys", json={"name": "s", "kind": "submit"}).json()["key"]
+    worker = FakeWorker(platform.master_url, submit_key, capacity=1)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await worker.connect()
