@@ -1,0 +1,163 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { type ApiKeyCreated, type ApiKeyOut, createKey, listKeys, revokeKey } from "../../client";
+import { formatDate, timeAgo } from "../../lib/format";
+import { ErrorMessage } from "../Common/ErrorMessage";
+
+export function CredentialsPage() {
+  const queryClient = useQueryClient();
+  const keys = useQuery({
+    queryKey: ["api-keys"],
+    queryFn: async () => (await listKeys({ throwOnError: true })).data,
+  });
+  const [created, setCreated] = useState<ApiKeyCreated | null>(null);
+  const create = useMutation({
+    mutationFn: async (body: { name: string; kind: "worker" | "submit" }) =>
+      (await createKey({ body, throwOnError: true })).data,
+    onSuccess: (key) => {
+      setCreated(key);
+      void queryClient.invalidateQueries({ queryKey: ["api-keys"] });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: async (id: string) => (await revokeKey({ path: { key_id: id }, throwOnError: true })).data,
+    onSuccess: (_, id) => {
+      queryClient.setQueryData<ApiKeyOut[]>(["api-keys"], (list) => list?.filter((k) => k.id !== id));
+      void queryClient.invalidateQueries({ queryKey: ["api-keys"] });
+    },
+  });
+
+  function onCreate(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    create.mutate({ name: String(form.get("name")).trim(), kind: form.get("kind") as "worker" | "submit" });
+    event.currentTarget.reset();
+  }
+
+  return (
+    <>
+      <h1>Credentials</h1>
+      <section aria-labelledby="new-key-title" className="card">
+        <h2 id="new-key-title">New API key</h2>
+        <p className="muted">
+          A <strong>worker</strong> key lets a worker connect to the master; a <strong>submit</strong> key lets a program
+          submit jobs over AMQP.
+        </p>
+        <form className="inline-form" onSubmit={onCreate}>
+          <div className="field">
+            <label htmlFor="key-name">Name</label>
+            <input id="key-name" name="name" required maxLength={100} placeholder="e.g. build-host-3" />
+          </div>
+          <div className="field">
+            <label htmlFor="key-kind">Kind</label>
+            <select id="key-kind" name="kind" defaultValue="worker">
+              <option value="worker">worker</option>
+              <option value="submit">submit</option>
+            </select>
+          </div>
+          <button type="submit" className="primary" disabled={create.isPending}>
+            Create key
+          </button>
+        </form>
+        <ErrorMessage error={create.error} title="Could not create the key" />
+        {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
+      </section>
+      <section aria-labelledby="keys-title">
+        <h2 id="keys-title">API keys</h2>
+        <ErrorMessage error={keys.error} title="Could not load keys" />
+        <ErrorMessage error={revoke.error} title="Could not revoke the key" />
+        {keys.data?.length === 0 && <p className="empty">No API keys.</p>}
+        {!!keys.data?.length && (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">API keys</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.data.map((key) => (
+                  <KeyRow key={key.id} apiKey={key} onRevoke={() => revoke.mutate(key.id)} busy={revoke.isPending && revoke.variables === key.id} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+function KeyRow({ apiKey, onRevoke, busy }: { apiKey: ApiKeyOut; onRevoke: () => void; busy: boolean }) {
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <tr aria-label={`Key ${apiKey.name}`}>
+      <td>{apiKey.name}</td>
+      <td className="mono">{apiKey.prefix}…</td>
+      <td>{apiKey.kind}</td>
+      <td className="nowrap">{formatDate(apiKey.created_at)}</td>
+      <td className="nowrap">{timeAgo(apiKey.last_used_at)}</td>
+      <td className="nowrap">
+        {confirming ? (
+          <span className="confirm">
+            <button type="button" className="danger" onClick={onRevoke} disabled={busy}>
+              Yes, revoke
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </span>
+        ) : (
+          <button type="button" onClick={() => setConfirming(true)} aria-label={`Revoke ${apiKey.name}`}>
+            Revoke
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function NewKey({ created, onDismiss }: { created: ApiKeyCreated; onDismiss: () => void }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(created.key);
+      setCopied(true);
+    } catch {
+      // No clipboard permission (plain http): select the text so Ctrl-C copies it.
+      const field = document.getElementById("new-key-value") as HTMLInputElement | null;
+      field?.select();
+    }
+  }
+  return (
+    <div className="new-key" role="status" aria-labelledby="new-key-label">
+      <p id="new-key-label">
+        <strong>{created.name}</strong> ({created.kind}) — copy this key now; it is shown only once.
+      </p>
+      <div className="copy-row">
+        <input
+          id="new-key-value"
+          className="mono"
+          readOnly
+          value={created.key}
+          aria-label="New API key"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <button type="button" onClick={copy}>
+          {copied ? "Copied" : "Copy"}
+        </button>
+        <button type="button" onClick={onDismiss}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
+}

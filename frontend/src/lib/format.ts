@@ -1,0 +1,35 @@
+// Dates, durations and counts for display.
+
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return "—";
+  const date = new Date(value);
+  return date.toLocaleString(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+}
+
+export function timeAgo(value: string | null | undefined, now = Date.now()): string {
+  if (!value) return "never";
+  const seconds = Math.round((now - new Date(value).getTime()) / 1000);
+  if (seconds < 5) return "just now";
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86400)}d ago`;
+}
+
+export function formatDuration(start?: string | null, end?: string | null, now = Date.now()): string {
+  if (!start) return "—";
+  const ms = (end ? new Date(end).getTime() : now) - new Date(start).getTime();
+  if (ms < 0) return "—";
+  const seconds = ms / 1000;
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${Math.round(seconds % 60)}s`;
+  return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+export function jobTitle(job: { name?: string | null; command?: string | null; argv?: string[] | null }): string {
+  return job.name || job.command || job.argv?.join(" ") || "";
+}

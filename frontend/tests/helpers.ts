@@ -1,0 +1,48 @@
+import { expect, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), "../test-output/screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+export const env = {
+  get tenant() { return process.env.E2E_TENANT!; },
+  get username() { return process.env.E2E_USERNAME!; },
+  get password() { return process.env.E2E_PASSWORD!; },
+  get apiURL() { return process.env.E2E_API_URL!; },
+};
+
+/** Signs in through the login page, as a person would. */
+export async function logIn(page: Page): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(env.username);
+  await page.getByLabel("Password").fill(env.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+}
+
+/** A screenshot of the page for a person to look at: test-output/screenshots/NAME.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Submits a shell command from the New job form; returns the job page's URL. */
+export async function submitCommand(page: Page, command: string, extra: { name?: string; labels?: string } = {}): Promise<string> {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New job" }).click();
+  await page.getByLabel("Command").fill(command);
+  if (extra.name) await page.getByLabel("Name").fill(extra.name);
+  if (extra.labels) await page.getByLabel("Labels").fill(extra.labels);
+  await page.getByRole("button", { name: "Submit job" }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f]{24}$/);
+  return page.url();
+}
+
+/** The API, as the e2e tenant (for setting the stage faster than through the UI). */
+export async function apiToken(): Promise<string> {
+  const response = await fetch(`${env.apiURL}/api/v1/auth/token`, {
+    method: "POST",
+    body: new URLSearchParams({ username: env.username, password: env.password }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
