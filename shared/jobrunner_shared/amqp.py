@@ -9,7 +9,7 @@ from typing import Any
 
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
-from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import Channel, ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
@@ -31,8 +31,13 @@ REJECTED_QUEUE = RabbitQueue(names.REJECTED_QUEUE, durable=True)
 SUBMIT_QUEUE = RabbitQueue(
     names.SUBMIT_QUEUE, durable=True, routing_key=names.SUBMIT_KEY, arguments=_DLX
 )
+# Why single active consumer: every change of job state is made by one API process at a time
+# (under a per-job lock there), so job writes never interleave and need no conditional update.
 JOB_EVENTS_QUEUE = RabbitQueue(
-    names.JOB_EVENTS_QUEUE, durable=True, routing_key=names.JOB_EVENTS_PATTERN, arguments=_DLX
+    names.JOB_EVENTS_QUEUE,
+    durable=True,
+    routing_key=names.JOB_EVENTS_PATTERN,
+    arguments={**_DLX, "x-single-active-consumer": True},
 )
 LOGS_QUEUE = RabbitQueue(
     names.LOGS_QUEUE, durable=True, routing_key=names.LOGS_PATTERN, arguments=_DLX
@@ -40,6 +45,15 @@ LOGS_QUEUE = RabbitQueue(
 HEARTBEATS_QUEUE = RabbitQueue(
     names.HEARTBEATS_QUEUE, durable=True, routing_key=names.HEARTBEATS_PATTERN, arguments=_DLX
 )
+
+
+def channel(prefetch: int) -> Channel:
+    """The channel settings every service uses.
+
+    - a bounded prefetch: a backlog never floods a consumer's memory or the database;
+    - unroutable messages raise: a publish that reached no queue must not pass for success.
+    """
+    return Channel(prefetch_count=prefetch, on_return_raises=True)
 
 
 def dispatch_queue(name: str, routing_key: str) -> RabbitQueue:

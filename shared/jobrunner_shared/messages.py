@@ -206,8 +206,19 @@ class JobFinishedEvent(JobFinished, WorkerRef):
     at: datetime = Field(default_factory=utcnow)
 
 
-# Both travel on the job-events queue, in order; `kind` tells them apart.
-JobEvent = Annotated[JobStartedEvent | JobFinishedEvent, Field(discriminator="kind")]
+class CancelRequested(Message):
+    """A user asked to cancel a job (API -> the API process that owns job state changes)."""
+
+    kind: Literal["cancel_requested"] = "cancel_requested"
+    tenant_id: str
+    job_id: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+# Everything that changes a job's state travels on the job-events queue; `kind` tells them apart.
+JobEvent = Annotated[
+    JobStartedEvent | JobFinishedEvent | CancelRequested, Field(discriminator="kind")
+]
 
 
 class LogBatchEvent(JobLog, WorkerRef):

@@ -18,6 +18,7 @@ SUBMIT_KEY = "job.submit"  # SPEC §4: AMQP producers publish here
 DISPATCH_KEY_PREFIX = "job.dispatch"  # + .<tenant>.<labelset>: API -> master
 JOB_STARTED_KEY = "job.event.started"
 JOB_FINISHED_KEY = "job.event.finished"
+JOB_CANCEL_REQUESTED_KEY = "job.event.cancel-requested"
 JOB_EVENTS_PATTERN = "job.event.*"
 LOG_BATCH_KEY = "log.batch"
 LOGS_PATTERN = "log.*"

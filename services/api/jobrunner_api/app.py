@@ -31,7 +31,11 @@ class ConsumeErrorPolicy(amqp.ConsumeErrorPolicy):
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or get_settings()
-    broker = RabbitBroker(settings.rabbitmq_url, middlewares=[ConsumeErrorPolicy])
+    broker = RabbitBroker(
+        settings.rabbitmq_url,
+        middlewares=[ConsumeErrorPolicy],
+        default_channel=amqp.channel(settings.consumer_prefetch),
+    )
     platform = Platform(settings=settings, broker=broker, dispatcher=Dispatcher(broker))
     broker.include_router(build_router(platform))
 

@@ -65,6 +65,6 @@ class Dispatcher:
             message_id=f"{job.id}:{job.attempt}",
         )
         async with job_lock(str(job.id)):
-            await Job.find_one(Job.id == job.id, Job.attempt == job.attempt).update(
-                {"$set": {"published": True}, "$inc": {"version": 1}}
+            await Job.get_pymongo_collection().update_one(
+                {"_id": job.id}, {"$set": {Job.attempt_field(job.attempt, "published"): True}}
             )

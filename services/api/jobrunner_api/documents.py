@@ -77,6 +77,8 @@ class Attempt(BaseModel):
     exit_code: int | None = None
     error: str | None = None
     last_seq: int | None = None
+    log_lines: int = 0  # lines stored
+    published: bool = False  # confirmed in RabbitMQ
     queued_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -105,22 +107,23 @@ class Job(Document):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    log_lines: int = 0  # lines stored for the current attempt
     log_truncated: bool = False
-    published: bool = False  # the current attempt is confirmed in RabbitMQ
-    version: int = 0  # compare-and-set counter for read-modify-write updates
 
     class Settings:
         name = names.JOBS_COLLECTION
         indexes = [
             [("tenant_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)],
             [("tenant_id", pymongo.ASCENDING), ("status", pymongo.ASCENDING)],
-            [("published", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)],
         ]
 
     @property
     def current(self) -> Attempt:
         return self.attempts[self.attempt - 1]
+
+    @staticmethod
+    def attempt_field(number: int, name: str) -> str:
+        """The dotted path of a field of attempt `number` (attempts are stored in order)."""
+        return f"attempts.{number - 1}.{name}"
 
 
 class IdempotencyKey(Document):

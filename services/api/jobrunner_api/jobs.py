@@ -1,20 +1,24 @@
 """A job's life: submission, attempts, and the events that move it between states.
 
-Every change is a compare-and-set on `Job.version`, so concurrent consumers and API calls
-never overwrite each other. Events of any attempt but the current one are stale and ignored.
+Only the job-events consumer changes a job's state, and that queue has a single active
+consumer: one API process at a time, which also takes a per-job lock. So writes to a job never
+interleave, and each is a plain update by `_id` of the fields that changed (the one filter
+FerretDB v1 answers without scanning the collection). Events of any attempt but the current
+one are stale and ignored.
 """
 
 import logging
 from collections.abc import Callable
 
 from beanie import PydanticObjectId
-from beanie.exceptions import DocumentNotFound
+from beanie.odm.utils.dump import get_dict
 from pymongo.errors import DuplicateKeyError
 
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.documents import Attempt, IdempotencyKey, Job
 from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import (
+    CancelRequested,
     JobFinishedEvent,
     JobSpec,
     JobStartedEvent,
@@ -26,22 +30,20 @@ RETRYABLE = {JobStatus.failed, JobStatus.timed_out}
 
 
 async def mutate(job_id: PydanticObjectId | str, change: Callable[[Job], bool]) -> Job | None:
-    """Load, apply `change` (returns False for no-op), write back if nobody else wrote first."""
+    """Load, apply `change` (returns False for no change), write the fields that changed."""
     oid = PydanticObjectId(job_id)
     async with job_lock(str(oid)):
-        while True:
-            job = await Job.get(oid)
-            if job is None:
-                return None
-            if not change(job):
-                return job
-            old = job.version
-            job.version = old + 1
-            try:
-                await Job.find_one(Job.id == job.id, Job.version == old).replace_one(job)
-                return job
-            except DocumentNotFound:
-                continue  # another process changed it first: re-read and re-apply
+        job = await Job.get(oid)
+        if job is None:
+            return None
+        before = get_dict(job, to_db=True)
+        if not change(job):
+            return job
+        after = get_dict(job, to_db=True)
+        changed = {k: v for k, v in after.items() if k != "_id" and before.get(k) != v}
+        if changed:
+            await Job.get_pymongo_collection().update_one({"_id": oid}, {"$set": changed})
+        return job
 
 
 async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
@@ -78,7 +80,7 @@ async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
     # Why: stored before anything is published or answered, so an accepted job is never lost.
     await job.insert()
     await dispatcher.publish(job, mask=[])
-    job.published = True
+    job.current.published = True
     return job, True
 
 
@@ -104,6 +106,20 @@ def _started(event: JobStartedEvent) -> Callable[[Job], bool]:
 
 async def apply_started(event: JobStartedEvent) -> None:
     await mutate(event.job_id, _started(event))
+
+
+async def apply_cancel(event: CancelRequested) -> Job | None:
+    """A queued job ends here; a running one ends when its worker reports it cancelled."""
+
+    def change(job: Job) -> bool:
+        if job.tenant_id != event.tenant_id or job.status != JobStatus.queued:
+            return False
+        # The delivery still in RabbitMQ is dropped by the master: the job is no longer queued.
+        job.status = job.current.status = JobStatus.cancelled
+        job.finished_at = job.current.finished_at = event.at
+        return True
+
+    return await mutate(event.job_id, change)
 
 
 async def apply_finished(event: JobFinishedEvent, dispatcher: Dispatcher) -> None:
@@ -134,8 +150,6 @@ async def apply_finished(event: JobFinishedEvent, dispatcher: Dispatcher) -> Non
             job.attempt += 1
             job.attempts.append(Attempt(number=job.attempt))
             job.status = JobStatus.queued
-            job.log_lines = 0
-            job.published = False
         else:
             job.status = outcome
             job.finished_at = event.at

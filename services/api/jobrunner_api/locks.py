@@ -1,8 +1,8 @@
 """Per-job locks inside one API process.
 
-Why: every job write is a compare-and-set on `Job.version`, which MongoDB applies atomically
-across processes; FerretDB v1 (our dev and CI database) does not, so writes to one job from
-one process are also serialised here.
+Why: a job's state changes in one process at a time (the job-events queue has a single active
+consumer), but within it the consumers of several queues and the API routes run concurrently;
+this lock keeps their read-then-write updates of one job from interleaving.
 """
 
 import asyncio

@@ -66,9 +66,10 @@ async def store_batch(batch: LogBatchEvent) -> bool:
             ).insert()
         except DuplicateKeyError:
             return False  # Why: the worker resends unacknowledged batches; once is enough.
-        await Job.find_one(
-            Job.id == PydanticObjectId(batch.job_id), Job.attempt == batch.attempt
-        ).update({"$inc": {"log_lines": len(lines), "version": 1}})
+        await Job.get_pymongo_collection().update_one(
+            {"_id": PydanticObjectId(batch.job_id)},
+            {"$inc": {Job.attempt_field(batch.attempt, "log_lines"): len(lines)}},
+        )
     return True
 
 

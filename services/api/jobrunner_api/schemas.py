@@ -66,6 +66,7 @@ class AttemptOut(BaseModel):
     worker_name: str | None
     exit_code: int | None
     error: str | None
+    log_lines: int
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -90,7 +91,7 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    log_lines: int
+    log_lines: int = Field(description="Lines stored for the current attempt.")
     log_truncated: bool
     rerun_of: str | None
 
@@ -99,12 +100,13 @@ class JobOut(BaseModel):
         return cls(
             id=str(job.id),
             attempts=[AttemptOut(**a.model_dump()) for a in job.attempts],
+            log_lines=job.current.log_lines,
             **job.model_dump(
                 include={
                     "name", "status", "command", "argv", "labels", "env", "secrets",
                     "timeout_seconds", "max_retries", "priority", "exit_code", "worker",
                     "worker_name", "attempt", "created_at", "started_at", "finished_at",
-                    "log_lines", "log_truncated", "rerun_of",
+                    "log_truncated", "rerun_of",
                 }
             ),
         )

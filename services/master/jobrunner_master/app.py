@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     settings = settings or get_settings()
-    broker = RabbitBroker(settings.rabbitmq_url, middlewares=[amqp.ConsumeErrorPolicy])
+    broker = RabbitBroker(
+        settings.rabbitmq_url,
+        middlewares=[amqp.ConsumeErrorPolicy],
+        default_channel=amqp.channel(settings.consumer_prefetch),
+    )
     mongo: AsyncMongoClient = AsyncMongoClient(
         settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
     )

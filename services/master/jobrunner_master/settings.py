@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     mongodb_db: str = "jobrunner"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Messages each consumer works on at once.
+    consumer_prefetch: int = 8
 
     # How long a worker has to acknowledge `job:assign` before the job goes back to its queue.
     assign_timeout_seconds: float = 10.0

@@ -10,7 +10,7 @@ from jobrunner_api.deps import CallerDep, PlatformDep
 from jobrunner_api.documents import Job
 from jobrunner_api.schemas import JobOut, JobPage
 from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import CancelAttempt, JobSpec, JobStatus, utcnow
+from jobrunner_shared.messages import CancelRequested, JobSpec, JobStatus
 
 router = APIRouter(tags=["jobs"])
 
@@ -75,26 +75,15 @@ async def get_job(job_id: str, caller: CallerDep) -> JobOut:
 
 @router.post("/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
+    """Ask for the job to end: a queued job never starts, a running one is stopped."""
     job = await tenant_job(job_id, caller.tenant_id)
-    if job.status.is_final:
-        return JobOut.of(job)
-
-    def change(job: Job) -> bool:
-        if job.status != JobStatus.queued:
-            return False
-        # Never started: it ends here; a delivery still in RabbitMQ is refused when it starts.
-        job.status = JobStatus.cancelled
-        job.current.status = JobStatus.cancelled
-        job.finished_at = job.current.finished_at = utcnow()
-        return True
-
-    job = await jobs.mutate(job.id, change) or job
-    await amqp.publish_event(
-        platform.broker,
-        CancelAttempt(tenant_id=caller.tenant_id, job_id=str(job.id), attempt=job.attempt),
-        amqp.CONTROL,
-        names.CONTROL_CANCEL_KEY,
-    )
+    if not job.status.is_final:
+        await amqp.publish_event(
+            platform.broker,
+            CancelRequested(tenant_id=caller.tenant_id, job_id=job_id),
+            amqp.JOBS,
+            names.JOB_CANCEL_REQUESTED_KEY,
+        )
     return JobOut.of(job)
 
 
