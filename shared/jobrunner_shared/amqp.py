@@ -94,6 +94,13 @@ async def publish_dead_letter(broker: RabbitBroker, body: bytes, reason: str, ro
     )
 
 
+async def publish_control(broker: RabbitBroker, message: Any, key: str) -> None:
+    """To every master; with none running there is nobody to tell, so no route is no error."""
+    await broker.publish(
+        message, exchange=CONTROL, routing_key=key, persist=True, mandatory=False
+    )
+
+
 class TransientError(Exception):
     """A dependency is unavailable; the message is fine and must be retried later."""
 

@@ -31,11 +31,10 @@ def build_router(platform: Platform) -> RabbitRouter:
                 job = await jobs.apply_cancel(event)
                 if job is not None and job.tenant_id == event.tenant_id:
                     # A running attempt is ended by its worker, which then reports it.
-                    await amqp.publish_event(
+                    await amqp.publish_control(
                         platform.broker,
                         CancelAttempt(tenant_id=job.tenant_id, job_id=event.job_id,
                                       attempt=job.attempt),
-                        amqp.CONTROL,
                         names.CONTROL_CANCEL_KEY,
                     )
         platform.notifier.notify(event.job_id)

@@ -5,8 +5,7 @@ import logging
 from faststream.rabbit import RabbitBroker
 from pymongo.errors import DuplicateKeyError
 
-from jobrunner_api.documents import DispatchQueue, Job
-from jobrunner_api.locks import job_lock
+from jobrunner_api.documents import DispatchQueue, Job, OutboxEntry
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import DispatchQueueAdded, JobAssignment
 
@@ -31,10 +30,9 @@ class Dispatcher:
         try:
             await DispatchQueue(tenant_id=tenant_id, labels=sorted(labels), queue=queue_name).insert()
             # Why: connected workers that qualify start consuming the new queue at once.
-            await amqp.publish_event(
+            await amqp.publish_control(
                 self._broker,
                 DispatchQueueAdded(tenant_id=tenant_id, labels=sorted(labels), queue=queue_name),
-                amqp.CONTROL,
                 names.CONTROL_QUEUE_ADDED_KEY,
             )
         except DuplicateKeyError:
@@ -44,6 +42,12 @@ class Dispatcher:
 
     async def publish(self, job: Job, mask: list[str]) -> None:
         """Publish the job's current attempt; returns once RabbitMQ confirmed it."""
+        entry = OutboxEntry(
+            id=OutboxEntry.key(str(job.id), job.attempt), job_id=str(job.id), attempt=job.attempt
+        )
+        # Why: recorded before the publish, so an attempt whose publish never got confirmed
+        # (this process died, RabbitMQ was down) is found and published again.
+        await entry.save()
         await self.ensure_queue(job.tenant_id, job.labels)
         assignment = JobAssignment(
             job_id=str(job.id),
@@ -64,7 +68,4 @@ class Dispatcher:
             priority=job.priority,
             message_id=f"{job.id}:{job.attempt}",
         )
-        async with job_lock(str(job.id)):
-            await Job.get_pymongo_collection().update_one(
-                {"_id": job.id}, {"$set": {Job.attempt_field(job.attempt, "published"): True}}
-            )
+        await entry.delete()

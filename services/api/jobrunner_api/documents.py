@@ -78,7 +78,6 @@ class Attempt(BaseModel):
     error: str | None = None
     last_seq: int | None = None
     log_lines: int = 0  # lines stored
-    published: bool = False  # confirmed in RabbitMQ
     queued_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -124,6 +123,26 @@ class Job(Document):
     def attempt_field(number: int, name: str) -> str:
         """The dotted path of a field of attempt `number` (attempts are stored in order)."""
         return f"attempts.{number - 1}.{name}"
+
+
+class OutboxEntry(Document):
+    """An attempt stored but not yet confirmed in RabbitMQ; `_id` is "<job>:<attempt>".
+
+    Kept apart from the jobs so that it stays small: written before the publish, deleted after
+    the confirm; whatever is left was never confirmed and is published again.
+    """
+
+    id: str  # type: ignore[assignment]
+    job_id: str
+    attempt: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "outbox"
+
+    @staticmethod
+    def key(job_id: str, attempt: int) -> str:
+        return f"{job_id}:{attempt}"
 
 
 class IdempotencyKey(Document):
@@ -197,5 +216,6 @@ class Worker(Document):
 
 
 ALL_DOCUMENTS = [
-    Tenant, User, ApiKey, DispatchQueue, Job, IdempotencyKey, LogChunk, LogIndex, Worker,
+    Tenant, User, ApiKey, DispatchQueue, Job, OutboxEntry, IdempotencyKey, LogChunk, LogIndex,
+    Worker,
 ]

@@ -80,7 +80,6 @@ async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
     # Why: stored before anything is published or answered, so an accepted job is never lost.
     await job.insert()
     await dispatcher.publish(job, mask=[])
-    job.current.published = True
     return job, True
 
 

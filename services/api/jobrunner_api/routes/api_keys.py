@@ -37,9 +37,8 @@ async def revoke_key(key_id: str, caller: CallerDep, platform: PlatformDep) -> N
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="API key not found")
     await key.set({ApiKey.revoked_at: utcnow()})
     # Why: masters cut live sessions using this key now, not at their next check.
-    await amqp.publish_event(
+    await amqp.publish_control(
         platform.broker,
         ApiKeyRevoked(tenant_id=caller.tenant_id, key_id=key_id),
-        amqp.CONTROL,
         names.CONTROL_KEY_REVOKED_KEY,
     )

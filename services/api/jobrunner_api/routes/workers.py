@@ -24,10 +24,9 @@ async def drain_worker(worker_id: str, caller: CallerDep, platform: PlatformDep)
     worker = await Worker.get(worker_id)
     if worker is None or worker.tenant_id != caller.tenant_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"worker {worker_id} not found")
-    await amqp.publish_event(
+    await amqp.publish_control(
         platform.broker,
         DrainWorker(tenant_id=caller.tenant_id, worker_id=worker_id),
-        amqp.CONTROL,
         names.CONTROL_DRAIN_KEY,
     )
     worker.draining = True
