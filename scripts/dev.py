@@ -30,7 +30,8 @@ API_PORT, MASTER_PORT, DASHBOARD_PORT = 8000, 8080, 3000
 ADMIN = ("admin", "admin")
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
-INFRA = ("rabbitmq", "mongodb")
+# Each local service, and the setting that points at one of your own instead (then not started).
+INFRA = {"rabbitmq": "RABBITMQ_URL", "mongodb": "MONGODB_URL"}
 
 stopping = threading.Event()
 print_lock = threading.Lock()
@@ -113,7 +114,10 @@ class Dev:
     # --- infrastructure --------------------------------------------------------------------
     def start_infra(self) -> None:
         subprocess.run([SCRIPTS / "install-deps.sh"], check=True)
-        for name in INFRA:
+        for name, setting in INFRA.items():
+            if os.environ.get(setting):
+                say(f"{name}: using {setting} from the environment")
+                continue
             script = SCRIPTS / f"{name}.sh"
             if subprocess.run([script, "status"], capture_output=True).returncode == 0:
                 say(f"{name} already running; leaving it running afterwards")
@@ -131,8 +135,6 @@ class Dev:
             "MONGODB_URL": f"mongodb://localhost:{os.environ.get('MONGODB_PORT', '27017')}",
             "RABBITMQ_URL": f"amqp://guest:guest@localhost:{os.environ.get('RABBITMQ_PORT', '5672')}/",
             "ENVIRONMENT": "development",  # allows the built-in development secrets
-            "JOBRUNNER_ENV": "development",
-            "DEV_MODE": "1",
             "ADMIN_USERNAME": ADMIN[0],
             "ADMIN_PASSWORD": ADMIN[1],
             "PYTHONUNBUFFERED": "1",
