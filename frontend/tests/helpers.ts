@@ -24,13 +24,14 @@ export async function logIn(page: Page): Promise<void> {
 
 /** A screenshot of the page for a person to look at: test-output/screenshots/NAME.png. */
 export async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header at the top of the picture
   await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
 }
 
 /** Submits a shell command from the New job form; returns the job page's URL. */
 export async function submitCommand(page: Page, command: string, extra: { name?: string; labels?: string } = {}): Promise<string> {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New job" }).click();
-  await page.getByLabel("Command").fill(command);
+  await page.getByLabel("Command", { exact: true }).fill(command);
   if (extra.name) await page.getByLabel("Name").fill(extra.name);
   if (extra.labels) await page.getByLabel("Labels").fill(extra.labels);
   await page.getByRole("button", { name: "Submit job" }).click();

@@ -1,20 +1,22 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { Link, Outlet, useNavigate } from "@tanstack/react-router";
+import { Link, Outlet, useNavigate, useRouterState } from "@tanstack/react-router";
 import { setToken } from "../../lib/auth";
 import { useMe } from "./useMe";
 
+// Which nav item a path belongs to: "Jobs" covers a job's page but not the new-job form.
 const NAV = [
-  { to: "/", label: "Overview", exact: true },
-  { to: "/jobs", label: "Jobs", exact: false },
-  { to: "/jobs/new", label: "New job", exact: true },
-  { to: "/workers", label: "Workers", exact: true },
-  { to: "/credentials", label: "Credentials", exact: true },
+  { to: "/", label: "Overview", active: (p: string) => p === "/" },
+  { to: "/jobs", label: "Jobs", active: (p: string) => p.startsWith("/jobs") && p !== "/jobs/new" },
+  { to: "/jobs/new", label: "New job", active: (p: string) => p === "/jobs/new" },
+  { to: "/workers", label: "Workers", active: (p: string) => p === "/workers" },
+  { to: "/credentials", label: "Credentials", active: (p: string) => p === "/credentials" },
 ] as const;
 
 export function Layout() {
   const { data: user } = useMe();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const pathname = useRouterState({ select: (state) => state.location.pathname.replace(/\/$/, "") || "/" });
 
   function logout() {
     setToken(null);
@@ -33,8 +35,8 @@ export function Layout() {
             <Link
               key={item.to}
               to={item.to}
-              activeOptions={{ exact: item.exact, includeSearch: false }}
-              activeProps={{ className: "active", "aria-current": "page" }}
+              className={item.active(pathname) ? "active" : undefined}
+              aria-current={item.active(pathname) ? "page" : undefined}
             >
               {item.label}
             </Link>

@@ -183,6 +183,7 @@ function JobLog({ job, attempt, onChooseAttempt }: { job: JobOut; attempt: numbe
         lines={log.lines}
         version={log.version}
         status={status}
+        loading={log.phase === "loading"}
         toolbar={
           <>
             {job.attempts.length > 1 && (

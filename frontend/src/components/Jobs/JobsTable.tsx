@@ -12,11 +12,11 @@ export function JobsTable({ jobs, caption }: { jobs: JobOut[]; caption: string }
           <tr>
             <th scope="col">Status</th>
             <th scope="col">Name or command</th>
-            <th scope="col">Labels</th>
-            <th scope="col">Worker</th>
+            <th scope="col" className="hide-phone">Labels</th>
+            <th scope="col" className="hide-phone">Worker</th>
             <th scope="col">Created</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Exit code</th>
+            <th scope="col" className="hide-phone">Duration</th>
+            <th scope="col" className="hide-phone">Exit code</th>
           </tr>
         </thead>
         <tbody>
@@ -30,13 +30,13 @@ export function JobsTable({ jobs, caption }: { jobs: JobOut[]; caption: string }
                   {jobTitle(job)}
                 </Link>
               </td>
-              <td>
+              <td className="hide-phone">
                 <Labels labels={job.labels} />
               </td>
-              <td>{job.worker_name ?? job.worker ?? "—"}</td>
+              <td className="hide-phone">{job.worker_name ?? job.worker ?? "—"}</td>
               <td className="nowrap">{formatDate(job.created_at)}</td>
-              <td className="nowrap">{formatDuration(job.started_at, job.finished_at)}</td>
-              <td className="mono">{job.exit_code ?? "—"}</td>
+              <td className="nowrap hide-phone">{formatDuration(job.started_at, job.finished_at)}</td>
+              <td className="mono hide-phone">{job.exit_code ?? "—"}</td>
             </tr>
           ))}
         </tbody>

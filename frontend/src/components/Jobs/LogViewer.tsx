@@ -12,8 +12,8 @@ interface Props {
   version: number;
   toolbar?: ReactNode;
   status?: ReactNode;
-  /** Only for tests (jsdom has no layout): the viewport size to assume. */
-  initialRect?: { width: number; height: number };
+  /** Still reading the stored lines: no "No output yet." */
+  loading?: boolean;
 }
 
 /**
@@ -21,7 +21,7 @@ interface Props {
  * smooth), line numbers, stderr marked, ANSI colours. Follow mode keeps the newest line in view;
  * scrolling up stops it, scrolling back to the bottom (or the Follow button) resumes it.
  */
-export function LogViewer({ lines, version, toolbar, status, initialRect }: Props) {
+export function LogViewer({ lines, version, toolbar, status, loading }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
   const followRef = useRef(true);
@@ -32,7 +32,6 @@ export function LogViewer({ lines, version, toolbar, status, initialRect }: Prop
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 20,
-    initialRect,
   });
 
   const setFollowing = useCallback((value: boolean) => {
@@ -90,7 +89,7 @@ export function LogViewer({ lines, version, toolbar, status, initialRect }: Prop
         data-testid="log-scroll"
         style={{ ["--gutter" as string]: `${width + 1}ch` }}
       >
-        {count === 0 && <div className="log-empty muted">No output yet.</div>}
+        {count === 0 && !loading && <div className="log-empty muted">No output yet.</div>}
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((row) => {
             const line = lines[row.index];

@@ -48,7 +48,7 @@ export function WorkersPage() {
             <tbody>
               {workers.data.map((w) => (
                 <tr key={w.id} aria-label={`Worker ${w.name}`}>
-                  <td>
+                  <td className="nowrap">
                     <strong>{w.name}</strong>
                     {w.hostname && w.hostname !== w.name && <div className="muted small">{w.hostname}</div>}
                   </td>

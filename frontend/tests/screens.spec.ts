@@ -1,0 +1,37 @@
+import { expect, test } from "@playwright/test";
+import { logIn, shot } from "./helpers";
+
+// Every page at a phone's width, and in the dark theme, for a person to look at.
+const PAGES = [
+  { path: "/", name: "overview", heading: "Overview" },
+  { path: "/jobs", name: "jobs", heading: "Jobs" },
+  { path: "/jobs/new", name: "new-job", heading: "New job" },
+  { path: "/workers", name: "workers", heading: "Workers" },
+  { path: "/credentials", name: "credentials", heading: "Credentials" },
+];
+
+test("every page at phone width and in the dark theme", async ({ page }) => {
+  await logIn(page);
+  await page.goto("/jobs");
+  await page.getByRole("row").nth(1).getByRole("link").click();
+  await expect(page.getByRole("log", { name: "Job output" })).toBeVisible();
+  const jobPath = new URL(page.url()).pathname;
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const size of [{ width: 390, height: 844, tag: "phone" }, { width: 1280, height: 800, tag: "desktop" }]) {
+      if (scheme === "light" && size.tag === "desktop") continue; // the other specs take those
+      await page.setViewportSize(size);
+      for (const p of [...PAGES, { path: jobPath, name: "job-detail", heading: "" }]) {
+        await page.goto(p.path);
+        if (p.heading) await expect(page.getByRole("heading", { name: p.heading, exact: true })).toBeVisible();
+        else await expect(page.locator(".log-row").first()).toBeVisible();
+        await expect(page.getByLabel("Tenant")).not.toHaveText("…");
+        await page.waitForTimeout(300); // the data of polled queries
+        await shot(page, `${p.name}-${size.tag}-${scheme}`);
+        // Nothing wider than the screen, but what scrolls inside its own box (tables, the log)
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${p.name} at ${size.width}px scrolls sideways`).toBeLessThanOrEqual(0);
+      }
+    }
+  }
+});
