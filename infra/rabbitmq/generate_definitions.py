@@ -30,8 +30,9 @@ EXCHANGES = [amqp.JOBS, amqp.LOGS, amqp.HEARTBEATS, amqp.CONTROL, amqp.DEAD_LETT
 # Only a fallback: a queue's own x-dead-letter-exchange argument wins over a policy. It gives
 # queues declared without one (the masters' control queues) a dead-letter target, and spares
 # the dead-letter queues themselves. Delivery limits are left out on purpose: the policy key
-# `delivery-limit` acts on quorum queues only, and every jobrunner queue is classic (dispatch
-# queues need priorities, which quorum queues lack before RabbitMQ 4.0).
+# `delivery-limit` acts on quorum queues only, and the one quorum queue (job submissions) sets
+# its own; the others are classic (dispatch queues need priorities, which quorum queues lack
+# before RabbitMQ 4.0).
 POLICIES = [
     {
         "vhost": VHOST,

@@ -9,7 +9,14 @@ from typing import Any
 
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
-from faststream.rabbit import Channel, ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
@@ -28,8 +35,16 @@ _DLX = {"x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE}
 
 DEAD_LETTER_QUEUE = RabbitQueue(names.DEAD_LETTER_QUEUE, durable=True)
 REJECTED_QUEUE = RabbitQueue(names.REJECTED_QUEUE, durable=True)
+# Why quorum with a delivery limit: a submission requeued on every try (a dependency that never
+# comes back, a crash while handling it) is dead-lettered after that many deliveries instead of
+# looping. Explicit, because RabbitMQ 4.x drops (not dead-letters) past its default limit of 20.
+SUBMIT_DELIVERY_LIMIT = 20
 SUBMIT_QUEUE = RabbitQueue(
-    names.SUBMIT_QUEUE, durable=True, routing_key=names.SUBMIT_KEY, arguments=_DLX
+    names.SUBMIT_QUEUE,
+    queue_type=QueueType.QUORUM,
+    durable=True,
+    routing_key=names.SUBMIT_KEY,
+    arguments={**_DLX, "x-delivery-limit": SUBMIT_DELIVERY_LIMIT},
 )
 # Why single active consumer: every change of job state is made by one API process at a time
 # (under a per-job lock there), so job writes never interleave and need no conditional update.
@@ -141,7 +156,12 @@ class ConsumeErrorPolicy(BaseMiddleware):
             raw.body,
             reason,
             raw.routing_key or "",
-            headers={**(raw.headers or {}), "x-original-exchange": raw.exchange or ""},
+            headers={
+                # Why: dead letters are read by operators; an API key must never be kept there.
+                **{k: v for k, v in (raw.headers or {}).items()
+                   if k.lower() != names.API_KEY_HEADER},
+                "x-original-exchange": raw.exchange or "",
+            },
             content_type=raw.content_type,
             message_id=raw.message_id,
         )

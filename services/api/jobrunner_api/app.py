@@ -18,6 +18,7 @@ from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.platform import Platform
 from jobrunner_api.routes import api_keys, auth, health, jobs, logs, tenants, workers
 from jobrunner_api.settings import Settings, get_settings
+from jobrunner_api.submissions import build_submit_router
 from jobrunner_shared import amqp
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
     )
     platform = Platform(settings=settings, broker=broker, dispatcher=Dispatcher(broker))
     broker.include_router(build_router(platform))
+    broker.include_router(build_submit_router(platform))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
