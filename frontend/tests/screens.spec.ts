@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { logIn, shot } from "./helpers";
+import { logIn, shot, submitCommand } from "./helpers";
 
 // Every page at a phone's width, and in the dark theme, for a person to look at.
 const PAGES = [
@@ -12,10 +12,13 @@ const PAGES = [
 
 test("every page at phone width and in the dark theme", async ({ page }) => {
   await logIn(page);
-  await page.goto("/jobs");
-  await page.getByRole("row").nth(1).getByRole("link").click();
-  await expect(page.getByRole("log", { name: "Job output" })).toBeVisible();
-  const jobPath = new URL(page.url()).pathname;
+  // A job with some output of both kinds, in colour
+  const jobPath = new URL(
+    await submitCommand(page, "printf '\\033[1;34mbuilding\\033[0m\\n'; echo done; echo 'a warning' >&2", {
+      name: "e2e screenshots",
+    }),
+  ).pathname;
+  await expect(page.getByText(/Ended: succeeded/)).toBeVisible({ timeout: 30_000 });
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const size of [{ width: 390, height: 844, tag: "phone" }, { width: 1280, height: 800, tag: "desktop" }]) {

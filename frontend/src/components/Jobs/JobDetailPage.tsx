@@ -169,11 +169,14 @@ function JobLog({ job, attempt, onChooseAttempt }: { job: JobOut; attempt: numbe
     onEnd: refresh,
     onAttempt: refresh,
   });
+  // The end as the stream told it, or (a log read when it was already over) as the job says.
+  const shown = job.attempts[attempt - 1];
+  const end = log.end ?? (shown && isFinal(shown.status) ? { status: shown.status, exit_code: shown.exit_code } : undefined);
   const status =
     log.phase === "loading" ? "Loading…"
     : log.phase === "live" ? "● Live"
     : log.phase === "error" ? `Error: ${errorMessage(log.error)}`
-    : log.end ? `Ended: ${log.end.status}${log.end.exit_code != null ? ` (exit ${log.end.exit_code})` : ""}`
+    : end ? `Ended: ${end.status.replace("_", " ")}${end.exit_code != null ? ` (exit ${end.exit_code})` : ""}`
     : "Complete";
 
   return (
