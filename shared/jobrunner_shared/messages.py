@@ -196,6 +196,13 @@ class WorkerRef(Message):
     worker_name: str
 
 
+class JobAssignedEvent(AttemptRef, WorkerRef):
+    """The worker took the attempt (master, before it acknowledges the dispatch delivery)."""
+
+    kind: Literal["assigned"] = "assigned"
+    at: datetime = Field(default_factory=utcnow)
+
+
 class JobStartedEvent(JobStarted, WorkerRef):
     kind: Literal["started"] = "started"
     at: datetime = Field(default_factory=utcnow)
@@ -215,9 +222,19 @@ class CancelRequested(Message):
     at: datetime = Field(default_factory=utcnow)
 
 
+class AttemptExpired(AttemptRef):
+    """The platform gave up on an attempt: its worker went silent, or it overran its timeout."""
+
+    kind: Literal["expired"] = "expired"
+    tenant_id: str
+    reason: Literal["worker_lost", "timeout"]
+    at: datetime = Field(default_factory=utcnow)
+
+
 # Everything that changes a job's state travels on the job-events queue; `kind` tells them apart.
 JobEvent = Annotated[
-    JobStartedEvent | JobFinishedEvent | CancelRequested, Field(discriminator="kind")
+    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | CancelRequested | AttemptExpired,
+    Field(discriminator="kind"),
 ]
 
 
@@ -245,6 +262,7 @@ class WorkerEvent(WorkerRef):
 class CancelAttempt(AttemptRef):
     kind: Literal["cancel"] = "cancel"
     tenant_id: str
+    worker_id: str | None = None  # only this worker's copy; None: wherever it runs
 
 
 class DrainWorker(Message):

@@ -34,6 +34,11 @@ def service_env(rabbitmq_url: str, mongodb_url: str, db_name: str, **extra: str)
         "MONGODB_DB": db_name,
         "ADMIN_USERNAME": ADMIN[0],
         "ADMIN_PASSWORD": ADMIN[1],
+        # Short leases and sweeps, so the fault tests see a lost worker in seconds.
+        "LEASE_SECONDS": "6",
+        "SWEEP_INTERVAL_SECONDS": "1",
+        "TIMEOUT_GRACE_SECONDS": "2",
+        "OUTBOX_GRACE_SECONDS": "3",
         **extra,
     }
 

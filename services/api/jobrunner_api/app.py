@@ -1,5 +1,6 @@
 """The API application: FastAPI routes plus FastStream consumers on one RabbitMQ broker."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from jobrunner_api.platform import Platform
 from jobrunner_api.routes import api_keys, auth, health, jobs, logs, tenants, workers
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.submissions import build_submit_router
+from jobrunner_api.sweeper import Sweeper
 from jobrunner_shared import amqp
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,11 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         await broker.connect()
         await amqp.declare_topology(broker)
         app.state.platform = platform
+        sweeper = asyncio.create_task(Sweeper(platform).run(), name="sweeper")
         try:
             yield
         finally:
+            sweeper.cancel()
             await client.close()
 
     app = FastAPI(

@@ -6,8 +6,9 @@ from jobrunner_api import jobs, logs, workers
 from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
-    CancelAttempt,
+    AttemptExpired,
     CancelRequested,
+    JobAssignedEvent,
     JobEvent,
     JobFinishedEvent,
     JobStartedEvent,
@@ -21,22 +22,29 @@ def build_router(platform: Platform) -> RabbitRouter:
 
     @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
     async def on_job_event(event: JobEvent) -> None:
-        """A job attempt started or finished on a worker, or a user asked to cancel a job."""
+        """Everything that moves a job: assigned, started, finished, cancel asked, expired."""
+        may_retry = isinstance(event, JobFinishedEvent | AttemptExpired)
+        if may_retry:
+            # Why: the next attempt is in the outbox before it exists, so a crash right after
+            # it is stored cannot leave it unpublished.
+            await platform.dispatcher.record(event.job_id, event.attempt + 1)
         match event:
+            case JobAssignedEvent():
+                outcome = await jobs.apply_assigned(event)
             case JobStartedEvent():
-                await jobs.apply_started(event)
+                outcome = await jobs.apply_started(event)
             case JobFinishedEvent():
-                await jobs.apply_finished(event, platform.dispatcher)
+                outcome = await jobs.apply_finished(event)
             case CancelRequested():
-                job = await jobs.apply_cancel(event)
-                if job is not None and job.tenant_id == event.tenant_id:
-                    # A running attempt is ended by its worker, which then reports it.
-                    await amqp.publish_control(
-                        platform.broker,
-                        CancelAttempt(tenant_id=job.tenant_id, job_id=event.job_id,
-                                      attempt=job.attempt),
-                        names.CONTROL_CANCEL_KEY,
-                    )
+                outcome = await jobs.apply_cancel(event)
+            case AttemptExpired():
+                outcome = await jobs.apply_expired(event)
+        for cancel in outcome.cancel:
+            await amqp.publish_control(platform.broker, cancel, names.CONTROL_CANCEL_KEY)
+        if outcome.republish and outcome.job is not None:
+            await platform.dispatcher.publish(outcome.job, mask=[])
+        elif may_retry:
+            await platform.dispatcher.forget(event.job_id, event.attempt + 1)
         platform.notifier.notify(event.job_id)
 
     @router.subscriber(amqp.LOGS_QUEUE, amqp.LOGS, title="logs")

@@ -1,7 +1,9 @@
 """Publishing a job attempt onto its tenant's dispatch queue (API -> master)."""
 
+import asyncio
 import logging
 
+from aiormq.exceptions import AMQPError
 from faststream.rabbit import RabbitBroker
 from pymongo.errors import DuplicateKeyError
 
@@ -15,8 +17,9 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     """Declares each dispatch queue once per process, then publishes with confirms."""
 
-    def __init__(self, broker: RabbitBroker) -> None:
+    def __init__(self, broker: RabbitBroker, timeout: float = 5.0) -> None:
         self._broker = broker
+        self._timeout = timeout
         self._declared: set[str] = set()
 
     async def ensure_queue(self, tenant_id: str, labels: list[str]) -> str:
@@ -40,15 +43,23 @@ class Dispatcher:
         self._declared.add(queue_name)
         return queue_name
 
-    async def publish(self, job: Job, mask: list[str]) -> None:
-        """Publish the job's current attempt; returns once RabbitMQ confirmed it."""
-        entry = OutboxEntry(
-            id=OutboxEntry.key(str(job.id), job.attempt), job_id=str(job.id), attempt=job.attempt
-        )
-        # Why: recorded before the publish, so an attempt whose publish never got confirmed
-        # (this process died, RabbitMQ was down) is found and published again.
-        await entry.save()
-        await self.ensure_queue(job.tenant_id, job.labels)
+    async def record(self, job_id: str, attempt: int) -> None:
+        """Note an attempt as to be published, before it is stored.
+
+        Why: whatever dies between the job's write and RabbitMQ's confirm, the entry is left,
+        and the sweeper publishes the attempt (or drops the entry if it was never stored).
+        """
+        await OutboxEntry(id=OutboxEntry.key(job_id, attempt), job_id=job_id,
+                          attempt=attempt).save()
+
+    async def forget(self, job_id: str, attempt: int) -> None:
+        await OutboxEntry.find_one(OutboxEntry.id == OutboxEntry.key(job_id, attempt)).delete()
+
+    async def publish(self, job: Job, mask: list[str]) -> bool:
+        """Publish the job's current attempt, recorded before; True once RabbitMQ confirmed.
+
+        On failure the outbox entry stays, and the sweeper publishes the attempt later.
+        """
         assignment = JobAssignment(
             job_id=str(job.id),
             tenant_id=job.tenant_id,
@@ -60,12 +71,20 @@ class Dispatcher:
             timeout_seconds=job.timeout_seconds,
             mask=mask,
         )
-        await amqp.publish_event(
-            self._broker,
-            assignment,
-            amqp.JOBS,
-            names.dispatch_routing_key(job.tenant_id, job.labels),
-            priority=job.priority,
-            message_id=f"{job.id}:{job.attempt}",
-        )
-        await entry.delete()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self.ensure_queue(job.tenant_id, job.labels)
+                await amqp.publish_event(
+                    self._broker,
+                    assignment,
+                    amqp.JOBS,
+                    names.dispatch_routing_key(job.tenant_id, job.labels),
+                    priority=job.priority,
+                    message_id=f"{job.id}:{job.attempt}",
+                )
+        except (TimeoutError, AMQPError, ConnectionError, RuntimeError) as exc:
+            log.warning("job %s attempt %s not published yet (%r); the sweeper retries",
+                        job.id, job.attempt, exc)
+            return False
+        await self.forget(str(job.id), job.attempt)
+        return True

@@ -79,6 +79,7 @@ class Attempt(BaseModel):
     last_seq: int | None = None
     log_lines: int = 0  # lines stored
     queued_at: datetime = Field(default_factory=utcnow)
+    assigned_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -101,6 +102,7 @@ class Job(Document):
     attempt: int = 1  # the current attempt; events of any other attempt are stale
     attempts: list[Attempt] = Field(default_factory=lambda: [Attempt(number=1)])
     exit_code: int | None = None
+    error: str | None = None  # why the platform ended it, e.g. worker_lost
     worker: str | None = None
     worker_name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -7,8 +7,11 @@ FerretDB v1 answers without scanning the collection). Events of any attempt but 
 one are stale and ignored.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from beanie import PydanticObjectId
 from beanie.odm.utils.dump import get_dict
@@ -18,7 +21,10 @@ from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.documents import Attempt, IdempotencyKey, Job
 from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import (
+    AttemptExpired,
+    CancelAttempt,
     CancelRequested,
+    JobAssignedEvent,
     JobFinishedEvent,
     JobSpec,
     JobStartedEvent,
@@ -27,6 +33,9 @@ from jobrunner_shared.messages import (
 
 log = logging.getLogger(__name__)
 RETRYABLE = {JobStatus.failed, JobStatus.timed_out}
+WORKER_LOST = "worker_lost"
+MAX_LOST_ATTEMPTS = 3  # after this many attempts lost with their worker, the job fails
+IDEMPOTENCY_WAIT_TRIES = 30
 
 
 async def mutate(job_id: PydanticObjectId | str, change: Callable[[Job], bool]) -> Job | None:
@@ -70,44 +79,103 @@ async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
                 id=f"{tenant_id}:{spec.idempotency_key}", job_id=str(job.id)
             ).insert()
         except DuplicateKeyError:
-            first = await IdempotencyKey.get(f"{tenant_id}:{spec.idempotency_key}")
-            existing = await Job.get(first.job_id) if first else None
+            existing = await _first_with_key(f"{tenant_id}:{spec.idempotency_key}")
             if existing is not None:
                 return existing, False
-            # The key was taken but its job never stored (a crash in between): take it over.
-            if first is not None:
-                await first.set({IdempotencyKey.job_id: str(job.id)})
-    # Why: stored before anything is published or answered, so an accepted job is never lost.
+            # The key was taken but its job never stored (its submitter died): take it over.
+            await IdempotencyKey.find_one(
+                IdempotencyKey.id == f"{tenant_id}:{spec.idempotency_key}"
+            ).update({"$set": {"job_id": str(job.id)}})
+    # Why: recorded, then stored, before anything is published or answered: a job that got
+    # its 201 is published, now or by the sweeper once RabbitMQ is back.
+    await dispatcher.record(str(job.id), job.attempt)
     await job.insert()
     await dispatcher.publish(job, mask=[])
     return job, True
 
 
-def _started(event: JobStartedEvent) -> Callable[[Job], bool]:
+async def _first_with_key(key: str) -> Job | None:
+    """The job first submitted with an idempotency key, waiting a moment for one in flight."""
+    for _ in range(IDEMPOTENCY_WAIT_TRIES):
+        first = await IdempotencyKey.get(key)
+        job = await Job.get(PydanticObjectId(first.job_id)) if first else None
+        if job is not None:
+            return job
+        # Why: the first submission may have taken the key and not stored its job yet.
+        await asyncio.sleep(0.1)
+    return None
+
+
+@dataclass
+class Outcome:
+    """What the caller must do after an event was applied."""
+
+    job: Job | None = None
+    republish: bool = False  # a new attempt was made: publish it
+    cancel: list[CancelAttempt] = field(default_factory=list)  # attempts to stop on workers
+
+
+def _is_stale(job: Job, attempt: int) -> bool:
+    return attempt != job.attempt or job.status.is_final
+
+
+def _stop_stale(job: Job, event: JobAssignedEvent | JobStartedEvent) -> Outcome:
+    # Why: a worker that comes back with an attempt the platform gave up on must kill it.
+    cancel = CancelAttempt(tenant_id=job.tenant_id, job_id=event.job_id, attempt=event.attempt,
+                           worker_id=event.worker_id)
+    return Outcome(job=job, cancel=[cancel])
+
+
+async def apply_assigned(event: JobAssignedEvent) -> Outcome:
+    stale = False
+
     def change(job: Job) -> bool:
-        if job.attempt != event.attempt or job.status.is_final:
-            return False  # stale attempt, or already over
+        nonlocal stale
+        if _is_stale(job, event.attempt):
+            stale = True
+            return False
         attempt = job.current
-        if attempt.started_at is not None and attempt.worker == event.worker_id:
+        if attempt.worker is not None and attempt.worker != event.worker_id:
+            stale = True  # a second delivery of the same attempt reached another worker
+            return False
+        if attempt.assigned_at is not None:
+            return False
+        attempt.worker, attempt.worker_name = event.worker_id, event.worker_name
+        attempt.assigned_at = event.at
+        return True
+
+    job = await mutate(event.job_id, change)
+    return _stop_stale(job, event) if job is not None and stale else Outcome(job=job)
+
+
+async def apply_started(event: JobStartedEvent) -> Outcome:
+    stale = False
+
+    def change(job: Job) -> bool:
+        nonlocal stale
+        if _is_stale(job, event.attempt):
+            stale = True
+            return False
+        attempt = job.current
+        if attempt.worker not in (None, event.worker_id):
+            stale = True  # the same attempt started twice: keep the first worker's
+            return False
+        if attempt.started_at is not None:
             return False  # a resent event
         attempt.status = JobStatus.running
-        attempt.worker = event.worker_id
-        attempt.worker_name = event.worker_name
-        attempt.started_at = attempt.started_at or event.at
+        attempt.worker, attempt.worker_name = event.worker_id, event.worker_name
+        attempt.assigned_at = attempt.assigned_at or event.at
+        attempt.started_at = event.at
         job.status = JobStatus.running
-        job.worker = event.worker_id
-        job.worker_name = event.worker_name
+        job.worker, job.worker_name = event.worker_id, event.worker_name
         job.started_at = job.started_at or event.at
         return True
 
-    return change
+    job = await mutate(event.job_id, change)
+    return _stop_stale(job, event) if job is not None and stale else Outcome(job=job)
 
 
-async def apply_started(event: JobStartedEvent) -> None:
-    await mutate(event.job_id, _started(event))
-
-
-async def apply_cancel(event: CancelRequested) -> Job | None:
+async def apply_cancel(event: CancelRequested) -> Outcome:
     """A queued job ends here; a running one ends when its worker reports it cancelled."""
 
     def change(job: Job) -> bool:
@@ -118,43 +186,82 @@ async def apply_cancel(event: CancelRequested) -> Job | None:
         job.finished_at = job.current.finished_at = event.at
         return True
 
-    return await mutate(event.job_id, change)
+    job = await mutate(event.job_id, change)
+    if job is None or job.tenant_id != event.tenant_id:
+        return Outcome()
+    # A running (or just assigned) attempt is stopped by its worker, which then reports it.
+    cancel = CancelAttempt(tenant_id=job.tenant_id, job_id=event.job_id, attempt=job.attempt)
+    return Outcome(job=job, cancel=[cancel])
 
 
-async def apply_finished(event: JobFinishedEvent, dispatcher: Dispatcher) -> None:
+def _end_attempt(job: Job, outcome: JobStatus, at: datetime, error: str | None) -> bool:
+    """Close the current attempt; returns whether a new attempt was made."""
+    attempt = job.current
+    attempt.status = outcome
+    attempt.error = error
+    attempt.finished_at = at
+    job.exit_code = attempt.exit_code
+    job.worker, job.worker_name = attempt.worker, attempt.worker_name
+    lost = sum(1 for a in job.attempts if a.error == WORKER_LOST)
+    failures = sum(1 for a in job.attempts if a.status in RETRYABLE and a.error != WORKER_LOST)
+    if error == WORKER_LOST:
+        # A lost worker is not the job's fault: it does not use up max_retries.
+        retry = lost < MAX_LOST_ATTEMPTS
+    else:
+        retry = outcome in RETRYABLE and failures <= job.max_retries
+    if retry:
+        job.attempt += 1
+        job.attempts.append(Attempt(number=job.attempt))
+        job.status = JobStatus.queued
+    else:
+        job.status = outcome
+        job.error = error
+        job.finished_at = at
+    return retry
+
+
+async def apply_finished(event: JobFinishedEvent) -> Outcome:
     retry = False
 
     def change(job: Job) -> bool:
         nonlocal retry
-        if job.attempt != event.attempt or job.status.is_final:
+        if _is_stale(job, event.attempt) or job.current.status.is_final:
             return False
         attempt = job.current
-        if attempt.status.is_final:
-            return False
-        outcome = JobStatus(event.status)
-        attempt.status = outcome
+        if attempt.worker not in (None, event.worker_id):
+            return False  # the copy that was told to stop
         attempt.exit_code = event.exit_code
-        attempt.error = event.error
         attempt.last_seq = event.last_seq
         attempt.worker = attempt.worker or event.worker_id
         attempt.worker_name = attempt.worker_name or event.worker_name
         attempt.started_at = attempt.started_at or event.at
-        attempt.finished_at = event.at
-        job.exit_code = event.exit_code
-        job.worker = attempt.worker
-        job.worker_name = attempt.worker_name
-        failures = sum(1 for a in job.attempts if a.status in RETRYABLE)
-        retry = outcome in RETRYABLE and failures <= job.max_retries
-        if retry:
-            job.attempt += 1
-            job.attempts.append(Attempt(number=job.attempt))
-            job.status = JobStatus.queued
-        else:
-            job.status = outcome
-            job.finished_at = event.at
+        retry = _end_attempt(job, JobStatus(event.status), event.at, event.error)
         return True
 
     job = await mutate(event.job_id, change)
     if job is not None and retry:
         log.info("job %s attempt %s %s; retrying", job.id, event.attempt, event.status)
-        await dispatcher.publish(job, mask=[])
+    return Outcome(job=job, republish=retry)
+
+
+async def apply_expired(event: AttemptExpired) -> Outcome:
+    """The lease or the timeout of an attempt ran out without a report from its worker."""
+    retry = False
+
+    def change(job: Job) -> bool:
+        nonlocal retry
+        if _is_stale(job, event.attempt) or job.tenant_id != event.tenant_id:
+            return False
+        if event.reason == "timeout":
+            retry = _end_attempt(job, JobStatus.timed_out, event.at, "timeout_backstop")
+        else:
+            retry = _end_attempt(job, JobStatus.failed, event.at, WORKER_LOST)
+        return True
+
+    job = await mutate(event.job_id, change)
+    if job is None or job.tenant_id != event.tenant_id:
+        return Outcome()
+    log.warning("job %s attempt %s expired (%s)", job.id, event.attempt, event.reason)
+    # If the worker is alive after all, it must stop the attempt.
+    cancel = CancelAttempt(tenant_id=job.tenant_id, job_id=event.job_id, attempt=event.attempt)
+    return Outcome(job=job, republish=retry, cancel=[cancel])

@@ -67,6 +67,7 @@ class AttemptOut(BaseModel):
     exit_code: int | None
     error: str | None
     log_lines: int
+    assigned_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -84,6 +85,7 @@ class JobOut(BaseModel):
     max_retries: int
     priority: int
     exit_code: int | None
+    error: str | None = Field(description="Why the platform ended the job, e.g. worker_lost.")
     worker: str | None
     worker_name: str | None
     attempt: int
@@ -104,7 +106,7 @@ class JobOut(BaseModel):
             **job.model_dump(
                 include={
                     "name", "status", "command", "argv", "labels", "env", "secrets",
-                    "timeout_seconds", "max_retries", "priority", "exit_code", "worker",
+                    "timeout_seconds", "max_retries", "priority", "exit_code", "error", "worker",
                     "worker_name", "attempt", "created_at", "started_at", "finished_at",
                     "log_truncated", "rerun_of",
                 }

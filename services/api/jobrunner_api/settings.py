@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     access_token_minutes: int = 12 * 60
     # A worker not heard from for this long is shown offline.
     worker_offline_after_seconds: float = 20.0
+    # A running attempt whose worker is silent this long is given to another worker.
+    lease_seconds: float = 30.0
+    # After its timeout, how long a job's worker has to report it before the platform does.
+    timeout_grace_seconds: float = 15.0
+    # An attempt not confirmed by RabbitMQ this long after it was stored is published again.
+    outbox_grace_seconds: float = 10.0
+    sweep_interval_seconds: float = 5.0
     # How often an SSE stream looks for new lines when it was not woken earlier.
     log_poll_seconds: float = 0.25
 

@@ -30,7 +30,9 @@ def build_router(workers: WorkersNamespace) -> RabbitRouter:
         """Cancel an attempt, drain a worker, add a dispatch queue or cut a revoked key."""
         match message:
             case CancelAttempt():
-                await workers.cancel(message.tenant_id, message.job_id, message.attempt)
+                await workers.cancel(
+                    message.tenant_id, message.job_id, message.attempt, message.worker_id
+                )
             case DrainWorker():
                 await workers.drain(message.tenant_id, message.worker_id)
             case DispatchQueueAdded():

@@ -26,6 +26,7 @@ from jobrunner_shared.messages import (
     AssignAck,
     EventAck,
     Heartbeat,
+    JobAssignedEvent,
     JobAssignment,
     JobFinished,
     JobFinishedEvent,
@@ -198,7 +199,17 @@ class WorkersNamespace(socketio.AsyncNamespace):
             # Why: the worker knows better than our count; offer nothing more until its next
             # heartbeat says what it runs, instead of requeueing in a tight loop.
             session.slots.held = True
-        return ack.accepted
+            return False
+        try:
+            # Why: from here the attempt's lease covers it, even if the worker dies before
+            # it could report the start.
+            await self._publish(
+                JobAssignedEvent(job_id=job.job_id, attempt=job.attempt, **_ref(session)),
+                amqp.JOBS, names.JOB_ASSIGNED_KEY,
+            )
+        except Exception:  # noqa: BLE001 - the worker runs it; its start report covers it
+            log.warning("could not record the assignment of job %s", job.job_id)
+        return True
 
     # --- worker events ---------------------------------------------------------------------------
 
@@ -289,8 +300,11 @@ class WorkersNamespace(socketio.AsyncNamespace):
     def _of_tenant(self, tenant_id: str) -> list[WorkerSession]:
         return [s for s in self.sessions.values() if s.tenant_id == tenant_id]
 
-    async def cancel(self, tenant_id: str, job_id: str, attempt: int) -> None:
+    async def cancel(self, tenant_id: str, job_id: str, attempt: int,
+                     worker_id: str | None = None) -> None:
         for session in self._of_tenant(tenant_id):
+            if worker_id is not None and session.worker_id != worker_id:
+                continue
             if (job_id, attempt) in session.slots.running:
                 await self.emit(
                     names.EV_JOB_CANCEL, {"job_id": job_id, "attempt": attempt}, to=session.sid

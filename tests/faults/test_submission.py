@@ -1,0 +1,52 @@
+"""An API that dies between storing a job and publishing it loses nothing (SPEC §6.1)."""
+
+import asyncio
+
+import pytest
+from bson import ObjectId
+
+from tests.support.platform import Tenant
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_stored_but_never_published_job_is_published_by_the_sweeper(
+    tenant: Tenant, start_worker, pymongo_db
+) -> None:
+    # Given what an API leaves when it dies after the write and before the publish: the job
+    # and its outbox entry, and nothing in RabbitMQ. (Made by copying a stored job's document.)
+    template = tenant.submit(command="echo from-the-outbox", labels=["never-matched"])
+    raw = await pymongo_db.jobs.find_one({"_id": ObjectId(template["id"])})
+    orphan_id = ObjectId()
+    raw.update(_id=orphan_id, labels=["outbox"])
+    await pymongo_db.outbox.insert_one(
+        {"_id": f"{orphan_id}:1", "job_id": str(orphan_id), "attempt": 1,
+         "created_at": raw["created_at"]}
+    )
+    await pymongo_db.jobs.insert_one(raw)
+    # When a worker that can run it is there
+    start_worker(tenant.worker_key(), labels="outbox")
+    # Then the sweeper publishes it and it runs, once
+    done = tenant.wait_final(str(orphan_id), timeout=60)
+    assert done["status"] == "succeeded"
+    assert [ln["text"] for ln in tenant.all_lines(str(orphan_id))] == ["from-the-outbox"]
+    assert len(done["attempts"]) == 1
+    assert await pymongo_db.outbox.find_one({"_id": f"{orphan_id}:1"}) is None
+
+
+async def test_an_outbox_entry_whose_job_was_never_stored_is_dropped(
+    tenant: Tenant, pymongo_db
+) -> None:
+    # The API died after recording the attempt but before storing the job: nothing to run.
+    ghost = ObjectId()
+    await pymongo_db.outbox.insert_one(
+        {"_id": f"{ghost}:1", "job_id": str(ghost), "attempt": 1,
+         "created_at": ghost.generation_time}
+    )
+    for _ in range(100):
+        if await pymongo_db.outbox.find_one({"_id": f"{ghost}:1"}) is None:
+            break
+        await asyncio.sleep(0.1)
+    assert await pymongo_db.outbox.find_one({"_id": f"{ghost}:1"}) is None
+    with tenant.client() as client:
+        assert client.get(f"/jobs/{ghost}").status_code == 404
