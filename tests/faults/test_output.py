@@ -1,0 +1,28 @@
+"""Output that would break a transport: one 20 MiB line (SPEC §6.3, issue 3 "Output limits")."""
+
+import pytest
+
+from tests.support.platform import Tenant
+
+pytestmark = pytest.mark.e2e
+
+MIB = 1024 * 1024
+
+
+def test_a_20_mib_line_is_stored_whole_in_pieces_and_breaks_nothing(
+    tenant: Tenant, start_worker
+) -> None:
+    start_worker(tenant.worker_key())
+    job = tenant.submit(command="head -c 20971520 /dev/zero | tr '\\0' x; echo; echo after")
+    done = tenant.wait_final(job["id"], timeout=120)
+    assert done["status"] == "succeeded"
+    lines = tenant.all_lines(job["id"], timeout=120)
+    *pieces, last = lines
+    # Split at the worker's line limit: nothing lost, nothing over the Socket.IO message size.
+    assert sum(len(p["text"]) for p in pieces) == 20 * MIB
+    assert all(set(p["text"]) == {"x"} and len(p["text"]) <= 64 * 1024 for p in pieces)
+    assert last["text"] == "after"
+    assert [ln["seq"] for ln in lines] == list(range(1, len(lines) + 1))
+    # And the session is still fine: the next job runs
+    follow = tenant.submit(command="echo still-here")
+    assert tenant.wait_final(follow["id"])["status"] == "succeeded"
