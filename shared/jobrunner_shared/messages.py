@@ -117,6 +117,8 @@ class JobAssignment(Message):
     labels: list[str] = Field(default_factory=list)
     timeout_seconds: int | None = None
     mask: list[str] = Field(default_factory=list)
+    # The stored log's cap (SPEC §6.8): past it the worker sends one truncation line, no more.
+    max_log_bytes: int | None = Field(None, gt=0)
 
 
 class AssignAck(Message):
@@ -173,6 +175,7 @@ class JobFinished(AttemptRef):
     # The seq of the attempt's last output line (0: no output), so the platform knows when it
     # has stored every line even though logs and status travel on different queues.
     last_seq: int | None = Field(None, ge=0)
+    log_truncated: bool = False
 
 
 class Heartbeat(Message):

@@ -26,3 +26,21 @@ def test_a_20_mib_line_is_stored_whole_in_pieces_and_breaks_nothing(
     # And the session is still fine: the next job runs
     follow = tenant.submit(command="echo still-here")
     assert tenant.wait_final(follow["id"])["status"] == "succeeded"
+
+
+def test_output_past_the_cap_is_cut_with_a_visible_line_and_the_job_runs_on(
+    tenant: Tenant, start_worker
+) -> None:
+    # The test platform caps stored logs at 24 MiB (tests/support/platform.py).
+    start_worker(tenant.worker_key())
+    job = tenant.submit(command="head -c 31457280 /dev/zero | tr '\\0' y; echo; echo ran-on >&2;"
+                                " exit 7")
+    done = tenant.wait_final(job["id"], timeout=120)
+    assert done["status"] == "failed" and done["exit_code"] == 7  # it ran to its own end
+    assert done["log_truncated"] is True
+    lines = tenant.all_lines(job["id"], timeout=120)
+    *kept, cut = lines
+    assert sum(len(ln["text"]) for ln in kept) <= 24 * MIB
+    assert "output truncated" in cut["text"] and "24 MiB" in cut["text"]
+    assert all(ln["text"] != "ran-on" for ln in lines)
+    assert [ln["seq"] for ln in lines] == list(range(1, len(lines) + 1))

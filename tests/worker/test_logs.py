@@ -64,3 +64,17 @@ async def test_pending_lines_leave_after_the_flush_interval():
     assert [(line.seq, line.stream) for line in batches[0].lines] == [(1, "stdout"), (2, "stderr")]
     await asyncio.sleep(0.1)
     assert len(batches) == 1  # nothing pending, nothing sent
+
+
+async def test_past_the_cap_one_truncation_line_is_sent_and_nothing_more() -> None:
+    from jobrunner_worker.logs import AttemptLog
+
+    batches = []
+    log = AttemptLog(job_id="j", attempt=1, mask=[], ship=batches.append, max_bytes=100)
+    for seq in range(1, 11):
+        log.add(seq, "stdout", "x" * 30)
+    log.close()
+    lines = [line for batch in batches for line in batch.lines]
+    assert [line.seq for line in lines] == [1, 2, 3, 4]  # 3 lines fit, the 4th is the cut
+    assert lines[-1].stream == "stderr" and "truncated" in lines[-1].text
+    assert log.truncated and log.last_seq == 4

@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         middlewares=[ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
     )
-    platform = Platform(settings=settings, broker=broker, dispatcher=Dispatcher(broker))
+    dispatcher = Dispatcher(broker, settings.log_cap_bytes)
+    platform = Platform(settings=settings, broker=broker, dispatcher=dispatcher)
     broker.include_router(build_router(platform))
     broker.include_router(build_submit_router(platform))
 

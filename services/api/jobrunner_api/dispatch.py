@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     """Declares each dispatch queue once per process, then publishes with confirms."""
 
-    def __init__(self, broker: RabbitBroker, timeout: float = 5.0) -> None:
+    def __init__(self, broker: RabbitBroker, log_cap_bytes: int, timeout: float = 5.0) -> None:
         self._broker = broker
+        self._log_cap_bytes = log_cap_bytes
         self._timeout = timeout
         self._declared: set[str] = set()
 
@@ -70,6 +71,7 @@ class Dispatcher:
             labels=job.labels,
             timeout_seconds=job.timeout_seconds,
             mask=mask,
+            max_log_bytes=self._log_cap_bytes,
         )
         try:
             async with asyncio.timeout(self._timeout):

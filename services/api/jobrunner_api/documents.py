@@ -78,6 +78,7 @@ class Attempt(BaseModel):
     error: str | None = None
     last_seq: int | None = None
     log_lines: int = 0  # lines stored
+    log_truncated: bool = False
     queued_at: datetime = Field(default_factory=utcnow)
     assigned_at: datetime | None = None
     started_at: datetime | None = None

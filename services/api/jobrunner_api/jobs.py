@@ -232,6 +232,8 @@ async def apply_finished(event: JobFinishedEvent) -> Outcome:
             return False  # the copy that was told to stop
         attempt.exit_code = event.exit_code
         attempt.last_seq = event.last_seq
+        attempt.log_truncated = event.log_truncated
+        job.log_truncated = job.log_truncated or event.log_truncated
         attempt.worker = attempt.worker or event.worker_id
         attempt.worker_name = attempt.worker_name or event.worker_name
         attempt.started_at = attempt.started_at or event.at

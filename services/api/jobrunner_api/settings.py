@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = 12 * 60
     # A worker not heard from for this long is shown offline.
     worker_offline_after_seconds: float = 20.0
+    # The stored log of an attempt is capped here, with a visible truncation line (SPEC §6.8).
+    log_cap_bytes: int = 64 * 1024 * 1024
     # A running attempt whose worker is silent this long is given to another worker.
     lease_seconds: float = 30.0
     # After its timeout, how long a job's worker has to report it before the platform does.

@@ -63,6 +63,7 @@ class Attempts:
             batch_lines=self.settings.log_batch_lines,
             batch_bytes=self.settings.log_batch_bytes,
             flush_interval=self.settings.log_flush_interval,
+            max_bytes=assignment.max_log_bytes,
         )
         try:
             runner = Runner(
@@ -107,7 +108,8 @@ class Attempts:
                 status=outcome.status,
                 exit_code=outcome.exit_code,
                 error=error,
-                last_seq=runner.last_seq,
+                last_seq=attempt_log.last_seq,
+                log_truncated=attempt_log.truncated,
             )
             self.outbox.put(names.EV_JOB_FINISHED, finished)
             log.info("job %s attempt %d: %s, exit code %s", *key, outcome.status, outcome.exit_code)

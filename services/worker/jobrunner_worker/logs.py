@@ -40,6 +40,11 @@ def encoded_size(text: str) -> int:
     return len(json.dumps(text)) + LINE_OVERHEAD_BYTES
 
 
+TRUNCATION_LINE = (
+    "[jobrunner] output truncated: the stored log is capped at {mib:g} MiB; the job runs on"
+)
+
+
 class AttemptLog:
     """Collects masked lines into `JobLog` batches by count, size and time."""
 
@@ -53,6 +58,7 @@ class AttemptLog:
         batch_lines: int = 1000,
         batch_bytes: int = 256 * 1024,
         flush_interval: float = 0.1,
+        max_bytes: int | None = None,
     ) -> None:
         self.job_id = job_id
         self.attempt = attempt
@@ -61,14 +67,27 @@ class AttemptLog:
         self.batch_lines = batch_lines
         self.batch_bytes = batch_bytes
         self.flush_interval = flush_interval
+        self.max_bytes = max_bytes
+        self.total_bytes = 0
+        self.truncated = False
+        self.last_seq = 0  # the seq of the last line kept
         self._lines: list[LogLine] = []
         self._bytes = 0
         self._timer: asyncio.TimerHandle | None = None
 
     def add(self, seq: int, stream: Stream, text: str) -> None:
+        if self.truncated:
+            return  # past the cap: the job runs on, its output is read and dropped
         text = self.mask(text)
+        stored = len(text.encode())  # the cap counts the text kept, not the wire format
+        if self.max_bytes is not None and self.total_bytes + stored > self.max_bytes:
+            self.truncated = True
+            text, stream = TRUNCATION_LINE.format(mib=self.max_bytes / 2**20), "stderr"
+        self.total_bytes += stored
+        self.last_seq = seq
+        size = encoded_size(text)
         self._lines.append(LogLine(seq=seq, stream=stream, text=text, ts=utcnow()))
-        self._bytes += encoded_size(text)
+        self._bytes += size
         if len(self._lines) >= self.batch_lines or self._bytes >= self.batch_bytes:
             self.flush()
         elif self._timer is None:
