@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_master_restart_with_jobs_running_loses_and_repeats_nothing(
-    platform, tenant: Tenant, start_worker
+    platform, tenant: Tenant, start_worker, record_counts
 ) -> None:
     # Given a master of its own (the session's master stays untouched), two workers on it
     own_port = free_port()
@@ -44,5 +44,6 @@ def test_a_master_restart_with_jobs_running_loses_and_repeats_nothing(
         # And the workers are back, taking new work
         after = tenant.submit(command="echo after")
         assert tenant.wait_final(after["id"])["status"] == "succeeded"
+        record_counts("a master restart with jobs running", tenant, [*jobs, after["id"]], 9)
     finally:
         master.stop()

@@ -10,7 +10,7 @@ MIB = 1024 * 1024
 
 
 def test_a_20_mib_line_is_stored_whole_in_pieces_and_breaks_nothing(
-    tenant: Tenant, start_worker
+    tenant: Tenant, start_worker, record_counts
 ) -> None:
     start_worker(tenant.worker_key())
     job = tenant.submit(command="head -c 20971520 /dev/zero | tr '\\0' x; echo; echo after")
@@ -26,6 +26,9 @@ def test_a_20_mib_line_is_stored_whole_in_pieces_and_breaks_nothing(
     # And the session is still fine: the next job runs
     follow = tenant.submit(command="echo still-here")
     assert tenant.wait_final(follow["id"])["status"] == "succeeded"
+    # 20 MiB in 64 KiB pieces is 320 lines, then "after", then the next job's line
+    record_counts("a 20 MiB line (stored as 64 KiB pieces)", tenant,
+                  [job["id"], follow["id"]], 320 + 1 + 1)
 
 
 def test_output_past_the_cap_is_cut_with_a_visible_line_and_the_job_runs_on(

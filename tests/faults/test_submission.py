@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_a_stored_but_never_published_job_is_published_by_the_sweeper(
-    tenant: Tenant, start_worker, pymongo_db
+    tenant: Tenant, start_worker, pymongo_db, record_counts
 ) -> None:
     # Given what an API leaves when it dies after the write and before the publish: the job
     # and its outbox entry, and nothing in RabbitMQ. (Made by copying a stored job's document.)
@@ -32,6 +32,8 @@ async def test_a_stored_but_never_published_job_is_published_by_the_sweeper(
     assert [ln["text"] for ln in tenant.all_lines(str(orphan_id))] == ["from-the-outbox"]
     assert len(done["attempts"]) == 1
     assert await pymongo_db.outbox.find_one({"_id": f"{orphan_id}:1"}) is None
+    record_counts("the API killed between the write and the publish", tenant,
+                  [str(orphan_id)], 1)
 
 
 async def test_an_outbox_entry_whose_job_was_never_stored_is_dropped(

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_worker_killed_mid_job_loses_the_attempt_to_another_worker(
-    tenant: Tenant, start_worker
+    tenant: Tenant, start_worker, record_counts
 ) -> None:
     # Given two workers, and a job running on the first
     key = tenant.worker_key()
@@ -42,10 +42,11 @@ def test_a_worker_killed_mid_job_loses_the_attempt_to_another_worker(
     assert last_attempt["status"] == "succeeded"
     assert [ln["text"] for ln in tenant.all_lines(job["id"], attempt=2)] == ["started", "finished"]
     assert second["max_retries"] == 0  # a lost worker did not use up a retry
+    record_counts("a worker SIGKILLed mid-job", tenant, [job["id"]], lines_printed=2)
 
 
 def test_a_job_that_kills_its_worker_every_time_fails_as_worker_lost(
-    tenant: Tenant, start_worker
+    tenant: Tenant, start_worker, record_counts
 ) -> None:
     key = tenant.worker_key()
     for n in range(3):
@@ -58,10 +59,11 @@ def test_a_job_that_kills_its_worker_every_time_fails_as_worker_lost(
     assert done["error"] == "worker_lost"
     assert [a["error"] for a in done["attempts"]] == ["worker_lost"] * 3
     assert len({a["worker"] for a in done["attempts"]}) == 3
+    record_counts("a job that kills its worker on every attempt", tenant, [job["id"]], 0)
 
 
 def test_a_worker_stopped_past_its_lease_is_told_to_kill_the_stale_attempt(
-    tenant: Tenant, start_worker
+    tenant: Tenant, start_worker, record_counts
 ) -> None:
     # Given a job running on a worker that writes a marker file when it completes
     key = tenant.worker_key()
@@ -86,10 +88,11 @@ def test_a_worker_stopped_past_its_lease_is_told_to_kill_the_stale_attempt(
         assert written.read() == "done\n", "the stale attempt ran to completion too"
     os.unlink(marker)
     assert tenant.job(job["id"])["status"] == "succeeded"  # its late reports were ignored
+    record_counts("a worker SIGSTOPped past its lease, then resumed", tenant, [job["id"]], 1)
 
 
 async def test_a_job_past_its_timeout_with_no_report_is_timed_out_by_the_platform(
-    platform, tenant: Tenant
+    platform, tenant: Tenant, record_counts
 ) -> None:
     # Given a worker that takes a job, starts it, beats, but never ends it
     cancels: asyncio.Queue[dict] = asyncio.Queue()
@@ -122,6 +125,8 @@ async def test_a_job_past_its_timeout_with_no_report_is_timed_out_by_the_platfor
         assert cancel == {"job_id": job["id"], "attempt": 1}
         done = tenant.job(job["id"])
         assert done["status"] == "timed_out" and done["error"] == "timeout_backstop"
+        record_counts("a job past its timeout whose worker never reports", tenant,
+                      [job["id"]], 0)
     finally:
         beater.cancel()
         await sio.disconnect()
