@@ -5,8 +5,9 @@ pytest support code (tests/support): RabbitMQ and MongoDB from RABBITMQ_URL / MO
 the local services (started here and stopped after only if they were not running), a vhost and
 a database of this run's own (so a running `make dev` is left alone), the API and the master on
 free ports, a tenant with a known password, two workers ("e2e-worker", capacity 4, and
-"e2e-spare", label "spare") and `vite preview` of frontend/dist proxying /api to the API.
-Prints one JSON line {baseURL, apiURL, username, password, tenant} once all of it answers.
+"e2e-spare", capacity 2, label "spare") and `vite preview` of frontend/dist proxying /api to
+the API. Prints one JSON line {baseURL, apiURL, username, password, tenant} once all of it
+answers; stops when stdin reaches end of file (Playwright gone) or on SIGTERM.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def main() -> int:
                 response.raise_for_status()
                 keys.append(response.json()["key"])
             platform.start_worker(keys[0], name="e2e-worker", capacity=4, labels="e2e")
-            platform.start_worker(keys[1], name="e2e-spare", capacity=1, labels="spare")
+            platform.start_worker(keys[1], name="e2e-spare", capacity=2, labels="spare")
             wait_online(platform.api_url, token, {"e2e-worker", "e2e-spare"})
             port = free_port()
             preview = ManagedProcess(
