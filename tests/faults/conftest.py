@@ -38,13 +38,19 @@ def record_counts() -> Callable[..., Counts]:
 
     def record(scenario: str, tenant: Tenant, job_ids: list[str], lines_printed: int) -> Counts:
         final_once = stored = duplicates = 0
-        for job_id in job_ids:
-            job = tenant.job(job_id)
-            final_once += job["status"] in FINAL
-            lines = tenant.all_lines(job_id, timeout=120)
-            seqs = [ln["seq"] for ln in lines]
-            stored += len(lines)
-            duplicates += len(seqs) - len(set(seqs))
+        with tenant.client() as client:
+            for job_id in job_ids:
+                final_once += client.get(f"/jobs/{job_id}").json()["status"] in FINAL
+                seqs: list[int] = []
+                while True:
+                    page = client.get(f"/jobs/{job_id}/logs",
+                                      params={"after": seqs[-1] if seqs else 0, "limit": 10000})
+                    body = page.json()
+                    seqs.extend(line["seq"] for line in body["lines"])
+                    if body["complete"] or not body["lines"]:
+                        break
+                stored += len(seqs)
+                duplicates += len(seqs) - len(set(seqs))
         counts = Counts(scenario, len(job_ids), final_once, lines_printed, stored, duplicates)
         _rows.append(counts)
         assert counts.final_once == counts.submitted, counts
