@@ -95,6 +95,8 @@ export const getJob = <ThrowOnError extends boolean = false>(options: Options<Ge
 
 /**
  * Cancel Job
+ *
+ * Ask for the job to end: a queued job never starts, a running one is stopped.
  */
 export const cancelJob = <ThrowOnError extends boolean = false>(options: Options<CancelJobData, ThrowOnError>) => (options.client ?? client).post<CancelJobResponses, CancelJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -89,6 +89,10 @@ export type ApiKeyOut = {
  */
 export type AttemptOut = {
     /**
+     * Assigned At
+     */
+    assigned_at: string | null;
+    /**
      * Error
      */
     error: string | null;
@@ -100,6 +104,10 @@ export type AttemptOut = {
      * Finished At
      */
     finished_at: string | null;
+    /**
+     * Log Lines
+     */
+    log_lines: number;
     /**
      * Number
      */
@@ -190,6 +198,12 @@ export type JobOut = {
         [key: string]: string;
     };
     /**
+     * Error
+     *
+     * Why the platform ended the job, e.g. worker_lost.
+     */
+    error: string | null;
+    /**
      * Exit Code
      */
     exit_code: number | null;
@@ -207,6 +221,8 @@ export type JobOut = {
     labels: Array<string>;
     /**
      * Log Lines
+     *
+     * Lines stored for the current attempt.
      */
     log_lines: number;
     /**
