@@ -174,7 +174,7 @@ def test_jobs_are_listed_newest_first_with_cursor_pages(tenant: Tenant) -> None:
 
 
 def test_cancel_stops_a_running_job_and_its_children(tenant: Tenant, start_worker) -> None:
-    start_worker(tenant.worker_key())
+    start_worker(tenant.worker_key(), labels="spare", capacity=1)
     job = tenant.submit(command="sleep 300 & echo child $!; wait")
     tenant.wait_job(job["id"], lambda j: j["status"] == "running" and j["log_lines"] >= 1)
     with tenant.client() as client:
@@ -184,6 +184,9 @@ def test_cancel_stops_a_running_job_and_its_children(tenant: Tenant, start_worke
     assert done["status"] == "cancelled"
     child = int(tenant.all_lines(job["id"])[0]["text"].split()[1])
     assert not alive(child)
+    # And the freed slot takes the next job
+    following = tenant.submit(command="echo next", labels=["spare"])
+    assert tenant.wait_final(following["id"], timeout=20)["status"] == "succeeded"
 
 
 def alive(pid: int) -> bool:

@@ -72,6 +72,8 @@ def test_a_revoked_key_cuts_the_worker_and_is_refused(tenant: Tenant, start_work
         assert [k["name"] for k in listed] == ["short-lived"] and "key" not in listed[0]
     worker = start_worker(created["key"])
     tenant.wait_workers_online(1)
+    with tenant.client() as client:
+        assert client.get("/api-keys").json()[0]["last_used_at"] is not None
     # When its key is revoked
     with tenant.client() as client:
         assert client.delete(f"/api-keys/{created['id']}").status_code == 204

@@ -145,3 +145,22 @@ async def test_a_bad_key_is_refused_at_connect(platform, tenant: Tenant) -> None
     worker = FakeWorker(platform.master_url, submit_key, capacity=1)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await worker.connect()
+
+
+async def test_a_label_set_that_appears_while_consuming_is_consumed_too(
+    platform, tenant: Tenant
+) -> None:
+    # Given a worker with a free slot, already consuming its tenant's plain queue
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=3)
+    worker.auth["labels"] = ["fresh"]
+    await worker.connect()
+    try:
+        plain = tenant.submit(command="true")
+        assert (await asyncio.wait_for(worker.assigned.get(), 10))["job_id"] == plain["id"]
+        # When a job needs a label set no job needed before (a new queue)
+        labelled = tenant.submit(command="true", labels=["fresh"])
+        # Then the worker gets it without having to fill up first
+        offered = await asyncio.wait_for(worker.assigned.get(), 10)
+        assert offered["job_id"] == labelled["id"]
+    finally:
+        await worker.close()

@@ -2,9 +2,10 @@
 
 from datetime import datetime, timedelta
 
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from jobrunner_api.documents import Worker
+from jobrunner_api.documents import ApiKey, Worker
 from jobrunner_shared.messages import WorkerEvent, utcnow
 
 
@@ -27,6 +28,10 @@ async def apply_event(event: WorkerEvent) -> None:
             fields["api_key_id"] = event.api_key_id
         if event.event == "connected":
             fields["connected_at"] = event.at
+            if event.api_key_id and ObjectId.is_valid(event.api_key_id):
+                await ApiKey.get_pymongo_collection().update_one(
+                    {"_id": ObjectId(event.api_key_id)}, {"$set": {"last_used_at": event.at}}
+                )
     collection = Worker.get_pymongo_collection()
     # Events can arrive out of order; the tenant in the filter keeps a worker in its tenant.
     result = await collection.update_one(

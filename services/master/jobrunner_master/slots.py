@@ -85,12 +85,15 @@ class SlotConsumer:
             if self.closed or self._channel is None or self._channel.is_closed:
                 return
             want = self.free > 0 and not self.paused and not self.held
-            if want and not self._consumer_tags:
+            idle = [name for name in self._queues if name not in self._consumer_tags]
+            if want and idle:
                 # Why: a new consumer's prefetch is the free slots, so RabbitMQ never pushes
                 # more jobs than the worker can take right now.
                 await self._channel.set_qos(prefetch_count=self.free)
-                for name, queue in self._queues.items():
-                    self._consumer_tags[name] = await queue.consume(self._on_delivery)
+                for name in idle:  # every queue, including one added since the last consume
+                    self._consumer_tags[name] = await self._queues[name].consume(
+                        self._on_delivery
+                    )
             elif not want and self._consumer_tags:
                 for name, tag in list(self._consumer_tags.items()):
                     await self._queues[name].cancel(tag)
