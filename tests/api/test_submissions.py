@@ -159,6 +159,8 @@ async def test_a_repeated_message_id_gives_the_first_job(
         ("revoked-key", b'{"command": "true"}', "unknown or revoked submit key"),
         ("worker-key", b'{"command": "true"}', "worker key, not a submit key"),
         ("no-key", b'{"command": "true"}', f"no {names.API_KEY_HEADER} header"),
+        ("oversized", b'{"command": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+         "body.command: String should have at most"),
     ],
 )
 async def test_a_bad_submission_is_rejected_with_its_reason_and_consumption_goes_on(
