@@ -56,7 +56,15 @@ setup_env() {
 
 ctl() { "$RMQ_BIN/rabbitmqctl" -q -n "$NODE" "$@"; }
 
-running() { pid_alive "$PIDFILE"; }
+running() {
+  pid_alive "$PIDFILE" && return 0
+  # Our node may run with its pid file gone (removed by hand, a crash mid-start): ask it.
+  tcp_open "$PORT" && find_bin && setup_env || return 1
+  local pid
+  pid=$(ctl eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid" >"$PIDFILE"
+}
 
 start() {
   if running; then
