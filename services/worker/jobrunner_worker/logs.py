@@ -1,7 +1,7 @@
 """Masking and batching of one attempt's output lines.
 
 `AttemptLog.add` is called synchronously from the pipe readers and never waits: a full batch
-is handed to `ship` (the outbox, an unbounded but accounted buffer) and reading goes on.
+is handed to `ship` (the outbox: bounded in memory, spilling to disk) and reading goes on.
 """
 
 import asyncio

@@ -9,8 +9,9 @@ Order: entries are sent in the order they were put. Up to `window` log batches m
 flight at once; `job:started` and `job:finished` are barriers, sent alone with nothing else in
 flight, so an attempt's logs never overtake its start and its end never overtakes its logs.
 
-The buffer is unbounded but accounted (`pending_bytes`): spilling the tail to disk beyond a
-memory budget can be added in `put` without changing the senders or the readers.
+Memory is bounded: once the entries in memory hold `memory_limit` bytes, newly put entries
+go to a `SpillStore` on disk (when one is given) and are read back, in order, as
+acknowledged entries leave memory. `pending_bytes` counts both parts.
 """
 
 import asyncio
@@ -25,10 +26,13 @@ from jobrunner_shared import names
 from jobrunner_shared.messages import EventAck, Message
 from pydantic import ValidationError
 
+from .spill import Segment, SpillStore
+
 log = logging.getLogger(__name__)
 
 BARRIER_EVENTS = frozenset({names.EV_JOB_STARTED, names.EV_JOB_FINISHED})
 SOCKETIO_MAX_MESSAGE = 1_000_000
+MEMORY_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass(eq=False)
@@ -39,6 +43,7 @@ class Entry:
     barrier: bool
     state: Literal["queued", "sent", "acked"] = "queued"
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    segment: Segment | None = field(default=None, repr=False)  # the spill file it came from
 
 
 class Outbox:
@@ -50,14 +55,18 @@ class Outbox:
         ack_timeout: float = 30.0,
         retry_delay: float = 1.0,
         retry_delay_max: float = 30.0,
+        memory_limit: int = MEMORY_LIMIT,
+        spill: SpillStore | None = None,
     ) -> None:
         self.namespace = namespace
         self.window = window
         self.ack_timeout = ack_timeout
         self.retry_delay = retry_delay
         self.retry_delay_max = retry_delay_max
-        self.pending_bytes = 0
+        self.memory_limit = memory_limit
+        self.memory_bytes = 0
         self._entries: deque[Entry] = deque()
+        self._spill = spill
         self._client: Any = None
         self._epoch = 0
         self._failures = 0
@@ -67,7 +76,11 @@ class Outbox:
         self._empty.set()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + (len(self._spill) if self._spill is not None else 0)
+
+    @property
+    def pending_bytes(self) -> int:
+        return self.memory_bytes + (self._spill.bytes if self._spill is not None else 0)
 
     # --- producers ------------------------------------------------------------------------
 
@@ -77,13 +90,21 @@ class Outbox:
         size = len(json.dumps(data))
         if size > SOCKETIO_MAX_MESSAGE:
             log.error("%s of %d bytes exceeds the Socket.IO message limit", event, size)
-        self._entries.append(Entry(event, data, size, event in BARRIER_EVENTS))
-        self.pending_bytes += size
+        if self._spilling():
+            self._spill.append(event, data, size)  # type: ignore[union-attr]
+        else:
+            self._entries.append(Entry(event, data, size, event in BARRIER_EVENTS))
+            self.memory_bytes += size
         self._empty.clear()
         self._wake.set()
 
     async def wait_empty(self) -> None:
         await self._empty.wait()
+
+    def close(self) -> None:
+        """Remove the spill files: at exit, whatever is left will not be sent any more."""
+        if self._spill is not None:
+            self._spill.close()
 
     # --- connection state (called by the session) -----------------------------------------
 
@@ -161,10 +182,32 @@ class Outbox:
         entry.state = "acked"
         self._failures = 0
         while self._entries and self._entries[0].state == "acked":
-            self.pending_bytes -= self._entries.popleft().size
+            done = self._entries.popleft()
+            self.memory_bytes -= done.size
+            if done.segment is not None:
+                self._spill.acked(done.segment)  # type: ignore[union-attr]
+        self._refill()
         if not self._entries:
             self._empty.set()
         self._wake.set()
+
+    def _spilling(self) -> bool:
+        if self._spill is None or not self._entries:
+            return False
+        # Once anything is on disk, everything after it goes there too, to keep the order.
+        return len(self._spill) > 0 or self.memory_bytes >= self.memory_limit
+
+    def _refill(self) -> None:
+        """Move entries back from disk as memory frees up (at about the rate it is acked)."""
+        while self._spill is not None and (
+            not self._entries or self.memory_bytes < self.memory_limit
+        ):
+            spilled = self._spill.pop()
+            if spilled is None:
+                return
+            event, data, size, segment = spilled
+            self._entries.append(Entry(event, data, size, event in BARRIER_EVENTS, segment=segment))
+            self.memory_bytes += size
 
     def _failed(self, entry: Entry, epoch: int, reason: str) -> None:
         if epoch != self._epoch or entry.state != "sent":

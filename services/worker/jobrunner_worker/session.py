@@ -28,6 +28,7 @@ from .attempts import Attempts
 from .heartbeat import Heartbeater
 from .outbox import Outbox
 from .settings import WorkerSettings
+from .spill import SpillStore
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class WorkerSession:
             ack_timeout=settings.ack_timeout,
             retry_delay=settings.reconnect_delay,
             retry_delay_max=settings.reconnect_delay_max,
+            memory_limit=settings.outbox_memory_bytes,
+            spill=SpillStore(settings.outbox_path(self.worker_id)),
         )
         self.attempts = Attempts(settings, self.outbox)
         self.client = socketio.AsyncClient(
@@ -129,6 +132,7 @@ class WorkerSession:
             with contextlib.suppress(BaseException):
                 connection.result()
             await self._shutdown_client()
+            self.outbox.close()
             log.info("worker stopped")
 
     def drain(self) -> None:

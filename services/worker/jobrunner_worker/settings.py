@@ -1,12 +1,16 @@
 """The worker's settings: environment variables (and a `.env` file), one class, one instance."""
 
+import os
 import socket
+import tempfile
+from pathlib import Path
 
 from jobrunner_shared.messages import LABEL_RE
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 KIB = 1024
+MIB = 1024 * KIB
 
 
 class SettingsError(Exception):
@@ -35,6 +39,9 @@ class WorkerSettings(BaseSettings):
     reconnect_delay_max: float = Field(30.0, gt=0)
     ack_timeout: float = Field(30.0, gt=0)
     send_window: int = Field(8, ge=1, le=256)
+    # Unacknowledged events beyond this many bytes wait on disk, under OUTBOX_DIR.
+    outbox_memory_bytes: int = Field(64 * MIB, ge=0)
+    outbox_dir: str = ""  # empty: $XDG_STATE_HOME/jobrunner, else <temp dir>/jobrunner
 
     @field_validator("worker_labels")
     @classmethod
@@ -49,6 +56,16 @@ class WorkerSettings(BaseSettings):
     @property
     def labels(self) -> list[str]:
         return sorted(set(_split_labels(self.worker_labels)))
+
+    def outbox_path(self, worker_id: str) -> Path:
+        """This process's own spill directory (created only when something spills)."""
+        if self.outbox_dir:
+            root = Path(self.outbox_dir)
+        elif os.environ.get("XDG_STATE_HOME"):
+            root = Path(os.environ["XDG_STATE_HOME"]) / "jobrunner"
+        else:
+            root = Path(tempfile.gettempdir()) / "jobrunner"
+        return root / f"outbox-{worker_id}"
 
 
 def _split_labels(value: str) -> list[str]:
