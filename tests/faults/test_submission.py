@@ -52,3 +52,21 @@ async def test_an_outbox_entry_whose_job_was_never_stored_is_dropped(
     assert await pymongo_db.outbox.find_one({"_id": f"{ghost}:1"}) is None
     with tenant.client() as client:
         assert client.get(f"/jobs/{ghost}").status_code == 404
+
+
+async def test_workers_gone_for_long_are_forgotten(tenant: Tenant, pymongo_db) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with tenant.client() as client:
+        tenant_id = client.get("/me").json()["tenant"]["id"]
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    await pymongo_db.workers.insert_one(
+        {"_id": "gone-worker", "tenant_id": tenant_id, "name": "gone", "labels": [],
+         "capacity": 1, "running_jobs": [], "connected": False, "draining": False,
+         "version": "", "hostname": "", "last_heartbeat": long_ago}
+    )
+    for _ in range(100):
+        if await pymongo_db.workers.find_one({"_id": "gone-worker"}) is None:
+            break
+        await asyncio.sleep(0.1)
+    assert await pymongo_db.workers.find_one({"_id": "gone-worker"}) is None

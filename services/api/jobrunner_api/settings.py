@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = 12 * 60
     # A worker not heard from for this long is shown offline.
     worker_offline_after_seconds: float = 20.0
+    # A worker not heard from for this long is dropped from the list (its jobs keep their history).
+    worker_forget_after_seconds: float = 24 * 3600.0
     # The stored log of an attempt is capped here, with a visible truncation line (SPEC §6.8).
     log_cap_bytes: int = 64 * 1024 * 1024
     # A running attempt whose worker is silent this long is given to another worker.
@@ -42,6 +44,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 5.0
     # How often an SSE stream looks for new lines when it was not woken earlier.
     log_poll_seconds: float = 0.25
+    # The process's own logs: "text" for people, "json" (one object per line) for collectors.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics counts jobs by status at most this often (a scan of the jobs collection).
+    metrics_cache_seconds: float = 15.0
 
     @property
     def dev_mode(self) -> bool:

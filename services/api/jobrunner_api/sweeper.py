@@ -45,6 +45,7 @@ class Sweeper:
         now = now or utcnow()
         await self.expire_attempts(now)
         await self.republish_unconfirmed(now)
+        await self.forget_old_workers(now)
 
     async def expire_attempts(self, now: datetime) -> None:
         workers = {w.id: w async for w in Worker.find_all()}
@@ -90,3 +91,8 @@ class Sweeper:
             log.warning("publishing job %s attempt %s again: never confirmed", job.id,
                         job.attempt)
             await self.platform.dispatcher.publish(job, mask=[])
+
+    async def forget_old_workers(self, now: datetime) -> None:
+        """Each worker process has an id of its own: old, gone ones would pile up in the list."""
+        cutoff = now - timedelta(seconds=self.settings.worker_forget_after_seconds)
+        await Worker.find(Worker.last_heartbeat < cutoff).delete()
