@@ -18,9 +18,8 @@ from faststream.rabbit import (
     RabbitQueue,
 )
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure
 
-from jobrunner_shared import names
+from jobrunner_shared import dberrors, names
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +138,14 @@ class ConsumeErrorPolicy(BaseMiddleware):
             raise
         except self.invalid_errors as exc:
             await self._dead_letter(msg, f"invalid message: {_short(exc)}")
-        except (TransientError, ConnectionFailure) as exc:
-            # Why: the message is valid; requeue it so it is stored once the dependency is back.
-            log.warning("requeueing after transient failure: %s", exc)
-            await asyncio.sleep(self.retry_pause_seconds)
-            raise NackMessage(requeue=True) from exc
-        except Exception as exc:  # noqa: BLE001 - a poison message must not loop
+        except Exception as exc:  # noqa: BLE001 - decided by the kind of failure, below
+            if isinstance(exc, TransientError) or dberrors.is_transient(exc):
+                # Why: the message is valid; requeue it, to be stored once the dependency is back.
+                log.warning("requeueing after a transient failure: %s", exc)
+                await asyncio.sleep(self.retry_pause_seconds)
+                raise NackMessage(requeue=True) from exc
+            # Why: anything else would fail again on every delivery; a poison message must
+            # not loop, so it is kept with the reason instead.
             log.exception("dead-lettering a message that failed to process")
             await self._dead_letter(msg, f"{type(exc).__name__}: {exc}"[:500])
         raise AckMessage()
