@@ -40,6 +40,7 @@ def service_env(rabbitmq_url: str, mongodb_url: str, db_name: str, **extra: str)
         "TIMEOUT_GRACE_SECONDS": "2",
         "OUTBOX_GRACE_SECONDS": "3",
         "LOG_CAP_BYTES": str(24 * 1024 * 1024),  # above the 20 MiB line test, below 30 MiB
+        "METRICS_CACHE_SECONDS": "1",  # /metrics counts follow a job within the test
         **extra,
     }
 

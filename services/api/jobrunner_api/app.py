@@ -22,6 +22,7 @@ from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.submissions import build_submit_router
 from jobrunner_api.sweeper import Sweeper
 from jobrunner_shared import amqp
+from jobrunner_shared import logging as log_setup
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         settings.rabbitmq_url,
         middlewares=[ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
+        logger=log_setup.broker_logger(),
     )
     dispatcher = Dispatcher(broker, settings.log_cap_bytes)
     platform = Platform(settings=settings, broker=broker, dispatcher=dispatcher)

@@ -2,7 +2,7 @@
 
 from faststream.rabbit import RabbitRouter
 
-from jobrunner_api import jobs, logs, workers
+from jobrunner_api import jobs, logs, metrics, workers
 from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
@@ -51,6 +51,7 @@ def build_router(platform: Platform) -> RabbitRouter:
     async def on_log_batch(batch: LogBatchEvent) -> None:
         """A batch of output lines of one attempt."""
         if await logs.store_batch(batch):
+            metrics.LOG_LINES.inc(len(batch.lines))
             platform.notifier.notify(batch.job_id)
 
     @router.subscriber(amqp.HEARTBEATS_QUEUE, amqp.HEARTBEATS, title="heartbeats")

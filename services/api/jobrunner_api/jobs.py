@@ -17,6 +17,7 @@ from beanie import PydanticObjectId
 from beanie.odm.utils.dump import get_dict
 from pymongo.errors import DuplicateKeyError
 
+from jobrunner_api import metrics
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.documents import Attempt, IdempotencyKey, Job
 from jobrunner_api.locks import job_lock
@@ -142,6 +143,7 @@ async def apply_assigned(event: JobAssignedEvent) -> Outcome:
             return False
         attempt.worker, attempt.worker_name = event.worker_id, event.worker_name
         attempt.assigned_at = event.at
+        metrics.DISPATCH_LATENCY.observe((event.at - attempt.queued_at).total_seconds())
         return True
 
     job = await mutate(event.job_id, change)

@@ -1,17 +1,18 @@
 """`jobrunner-api`: serve the API with uvicorn."""
 
-import logging
-
 import uvicorn
 
 from jobrunner_api.app import create_app
 from jobrunner_api.settings import get_settings
+from jobrunner_shared import logging as log_setup
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    log_setup.configure(settings.log_format)
+    # log_config=None: uvicorn's own loggers go through the root handler, in the same format.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                log_config=None)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jobrunner_master import control
+from jobrunner_master import metrics as master_metrics
 from jobrunner_master.sessions import WorkersNamespace
 from jobrunner_master.settings import Settings, get_settings
 from jobrunner_shared import amqp
+from jobrunner_shared import logging as log_setup
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         settings.rabbitmq_url,
         middlewares=[amqp.ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
+        logger=log_setup.broker_logger(),
     )
     mongo: AsyncMongoClient = AsyncMongoClient(
         settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         await broker.start()
         await amqp.declare_topology(broker)
         state["workers"] = workers
+        state["queue_depth"] = master_metrics.QueueDepth(mongo[settings.mongodb_db],
+                                                         dispatch_connection)
+        master_metrics.CONNECTED_WORKERS.set_function(lambda: len(workers.sessions))
         try:
             yield
         finally:
@@ -83,6 +89,9 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         )
 
     async def metrics(_: Request) -> Response:
+        queue_depth = state.get("queue_depth")
+        if isinstance(queue_depth, master_metrics.QueueDepth):
+            await queue_depth.refresh(settings.metrics_cache_seconds)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     http = Starlette(

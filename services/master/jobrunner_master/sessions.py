@@ -18,6 +18,7 @@ from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from jobrunner_master import metrics
 from jobrunner_master.keys import worker_key_owner
 from jobrunner_master.settings import Settings
 from jobrunner_master.slots import SlotConsumer
@@ -94,6 +95,8 @@ class WorkersNamespace(socketio.AsyncNamespace):
         self.sessions: dict[str, WorkerSession] = {}
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in self.HANDLERS:  # known names only: a client cannot add label values
+            metrics.WORKER_EVENTS.labels(event=event).inc()
         return await super().trigger_event(self.HANDLERS.get(event, event), *args)
 
     # --- connection lifecycle ------------------------------------------------------------------

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     max_message_bytes: int = 4 * 1024 * 1024
     # How often the master re-reads the dispatch queues, in case it missed an announcement.
     queue_refresh_seconds: float = 30.0
+    # The process's own logs: "text" for people, "json" (one object per line) for collectors.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics reads the depth of the dispatch queues from RabbitMQ at most this often.
+    metrics_cache_seconds: float = 15.0
 
 
 @lru_cache

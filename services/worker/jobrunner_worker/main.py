@@ -7,6 +7,8 @@ import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from jobrunner_shared import logging as log_setup
+
 from .session import WorkerSession
 from .settings import SettingsError, WorkerSettings, load_settings
 
@@ -21,11 +23,8 @@ def package_version() -> str:
 
 
 def configure_logging() -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Environment variables, not settings: logging is set up before the settings are read.
+    log_setup.configure(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))
 
 
 async def serve(settings: WorkerSettings) -> None:
@@ -60,7 +59,11 @@ async def serve(settings: WorkerSettings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_logging()
+    try:
+        configure_logging()
+    except ValueError as exc:  # an unknown LOG_FORMAT or LOG_LEVEL
+        print(f"jobrunner-worker: {exc}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except SettingsError as exc:

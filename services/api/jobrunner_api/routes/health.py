@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from jobrunner_api import metrics as api_metrics
 from jobrunner_api.deps import PlatformDep
 from jobrunner_api.documents import Tenant
 
@@ -34,5 +35,6 @@ async def readyz(platform: PlatformDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(platform: PlatformDep) -> Response:
+    await api_metrics.JOB_COUNTS(platform.settings.metrics_cache_seconds)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

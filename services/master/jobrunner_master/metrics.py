@@ -1,0 +1,60 @@
+"""The master's Prometheus metrics, served by GET /metrics (app.py).
+
+Labels stay low-cardinality on purpose: no tenant, job or worker ids.
+"""
+
+import aio_pika
+from aio_pika.exceptions import ChannelNotFoundEntity
+from prometheus_client import Counter, Gauge
+from pymongo.asynchronous.database import AsyncDatabase
+
+from jobrunner_shared import names
+from jobrunner_shared.throttle import Throttle
+
+CONNECTED_WORKERS = Gauge(
+    "jobrunner_connected_workers", "Worker sessions connected to this master."
+)
+WORKER_EVENTS = Counter(
+    "jobrunner_worker_events", "Socket.IO events received from workers, by event name.", ["event"]
+)
+QUEUE_DEPTH = Gauge(
+    "jobrunner_queue_depth",
+    "Jobs ready in the dispatch queues of all tenants, waiting for a worker"
+    " (read from RabbitMQ at most every METRICS_CACHE_SECONDS).",
+)
+for _event in (names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED, names.EV_HEARTBEAT):
+    WORKER_EVENTS.labels(event=_event)  # shown at 0 from the start, so rates work at once
+DISPATCH_QUEUES = Gauge(
+    "jobrunner_dispatch_queues", "Dispatch queues (one per tenant and label set)."
+)
+
+
+class QueueDepth:
+    """Sums the ready messages of every dispatch queue listed in MongoDB, by passive declares."""
+
+    def __init__(self, db: AsyncDatabase,
+                 connection: aio_pika.abc.AbstractRobustConnection) -> None:
+        self.db = db
+        self.connection = connection
+        self.refresh = Throttle(self._count)
+
+    async def _count(self) -> None:
+        queues = [doc["queue"] async for doc in
+                  self.db[names.DISPATCH_QUEUES_COLLECTION].find({}, {"queue": 1})]
+        depth = 0
+        channel = await self.connection.channel()
+        try:
+            for queue in queues:
+                try:
+                    # robust=False: nothing to re-declare after a reconnect.
+                    declared = await channel.declare_queue(queue, passive=True, robust=False)
+                except ChannelNotFoundEntity:
+                    # Listed but not declared yet: the broker closed the channel; take another.
+                    await channel.close()
+                    channel = await self.connection.channel()
+                    continue
+                depth += declared.declaration_result.message_count or 0
+        finally:
+            await channel.close()
+        QUEUE_DEPTH.set(depth)
+        DISPATCH_QUEUES.set(len(queues))

@@ -1,0 +1,48 @@
+"""The API's GET /metrics follows the jobs: log lines, dispatch latency, jobs by status."""
+
+import time
+
+import pytest
+
+from tests.support.metrics import scrape, value, wait_metric
+from tests.support.platform import Platform, Tenant
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_job_that_waited_for_a_worker_shows_in_the_api_metrics(
+    platform: Platform, tenant: Tenant, start_worker
+) -> None:
+    before = scrape(platform.api_url)
+    succeeded = value(before, "jobrunner_jobs", status="succeeded")
+    # Given a job that waits at least a second for a worker
+    job = tenant.submit(command="for i in 1 2 3 4 5; do echo line $i; done")
+    time.sleep(1.2)
+    # When a worker comes and runs it
+    start_worker(tenant.worker_key())
+    assert tenant.wait_final(job["id"])["status"] == "succeeded"
+    tenant.all_lines(job["id"])
+    after = scrape(platform.api_url)
+    # Then its five lines are counted, and its wait is in the dispatch latency histogram
+    assert value(after, "jobrunner_log_lines_total") >= value(before, "jobrunner_log_lines_total") + 5
+    count = "jobrunner_dispatch_latency_seconds_count"
+    assert value(after, count) >= value(before, count) + 1
+    waited = (value(after, "jobrunner_dispatch_latency_seconds_sum")
+              - value(before, "jobrunner_dispatch_latency_seconds_sum"))
+    assert waited >= 1.0
+    bucket = "jobrunner_dispatch_latency_seconds_bucket"
+    assert value(after, bucket, le="0.5") < value(after, bucket, le="+Inf")
+    # And the jobs by status count it among the succeeded within the cache period
+    wait_metric(platform.api_url, "jobrunner_jobs", lambda n: n >= succeeded + 1,
+                status="succeeded")
+
+
+def test_a_job_nobody_can_run_is_counted_as_queued(platform: Platform, tenant: Tenant) -> None:
+    queued = value(scrape(platform.api_url), "jobrunner_jobs", status="queued")
+    job = tenant.submit(command="true", labels=["metrics-nobody-has-this"])
+    try:
+        wait_metric(platform.api_url, "jobrunner_jobs", lambda n: n >= queued + 1,
+                    status="queued")
+    finally:
+        with tenant.client() as client:
+            client.post(f"/jobs/{job['id']}/cancel").raise_for_status()
