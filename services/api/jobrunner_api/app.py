@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream_fastapi import FastStreamAPI
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 
 from jobrunner_api import bootstrap, db
 from jobrunner_api.consumers import build_router
@@ -21,7 +21,7 @@ from jobrunner_api.routes import api_keys, auth, health, jobs, logs, tenants, wo
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.submissions import build_submit_router
 from jobrunner_api.sweeper import Sweeper
-from jobrunner_shared import amqp
+from jobrunner_shared import amqp, dberrors
 from jobrunner_shared import logging as log_setup
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,11 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
 
-    @app.exception_handler(ConnectionFailure)
-    async def database_unavailable(_: Request, exc: ConnectionFailure) -> JSONResponse:
+    @app.exception_handler(PyMongoError)
+    async def database_unavailable(_: Request, exc: PyMongoError) -> JSONResponse:
+        if not dberrors.is_transient(exc):
+            log.exception("database error", exc_info=exc)
+            return JSONResponse({"detail": "internal error"}, status_code=500)
         log.warning("MongoDB unavailable: %s", exc)
         return JSONResponse(
             {"detail": "database unavailable, try again shortly"},
