@@ -38,6 +38,12 @@ def test_a_failing_job_goes_queued_running_failed_with_its_output(tenant: Tenant
         assert page["complete"] is True
         download = client.get(f"/jobs/{job['id']}/logs/download")
         assert download.text == "hello\noops\n"
+        # And a rerun is a new job of the same command
+        rerun = client.post(f"/jobs/{job['id']}/rerun")
+    assert rerun.status_code == 201
+    assert rerun.json()["id"] != job["id"] and rerun.json()["rerun_of"] == job["id"]
+    assert rerun.json()["command"] == job["command"]
+    assert tenant.wait_final(rerun.json()["id"])["exit_code"] == 3
 
 
 def test_an_argv_job_runs_without_a_shell(tenant: Tenant, start_worker) -> None:

@@ -59,20 +59,7 @@ async def mutate(job_id: PydanticObjectId | str, change: Callable[[Job], bool]) 
 async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
                  rerun_of: str | None = None) -> tuple[Job, bool]:
     """Store the job, then publish it. Returns (job, created); a repeated key returns the first."""
-    job = Job(
-        tenant_id=tenant_id,
-        name=spec.name,
-        command=spec.command,
-        argv=spec.argv,
-        labels=spec.labels,
-        env=spec.env,
-        secrets=spec.secrets,
-        timeout_seconds=spec.timeout_seconds,
-        max_retries=spec.max_retries,
-        priority=spec.priority,
-        idempotency_key=spec.idempotency_key,
-        rerun_of=rerun_of,
-    )
+    job = Job(tenant_id=tenant_id, rerun_of=rerun_of, **spec.model_dump())
     job.id = PydanticObjectId()
     if spec.idempotency_key:
         try:

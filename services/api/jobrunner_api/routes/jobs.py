@@ -90,10 +90,8 @@ async def cancel_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> J
 @router.post("/jobs/{job_id}/rerun", status_code=status.HTTP_201_CREATED)
 async def rerun_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
     old = await tenant_job(job_id, caller.tenant_id)
-    spec = JobSpec(
-        command=old.command, argv=old.argv, name=old.name, labels=old.labels, env=old.env,
-        secrets=old.secrets, timeout_seconds=old.timeout_seconds,
-        max_retries=old.max_retries, priority=old.priority,
+    spec = JobSpec.model_validate(
+        old.model_dump(include=set(JobSpec.model_fields) - {"idempotency_key"})
     )
     job, _ = await jobs.submit(spec, caller.tenant_id, platform.dispatcher, rerun_of=str(old.id))
     return JobOut.of(job)
