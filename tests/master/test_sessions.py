@@ -127,9 +127,13 @@ async def test_a_declined_job_goes_back_to_its_queue(
         job = tenant.submit(command="true")
         offered = await asyncio.wait_for(worker.assigned.get(), 10)
         assert offered["job_id"] == job["id"]
-        await asyncio.sleep(0.5)
+        queue = names.dispatch_queue(tenant_id(tenant), [])
+        for _ in range(50):  # the master puts it back right after the refusal
+            if await ready_count(rabbitmq_url, queue) == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert await ready_count(rabbitmq_url, queue) == 1
         assert tenant.job(job["id"])["status"] == "queued"
-        assert await ready_count(rabbitmq_url, names.dispatch_queue(tenant_id(tenant), [])) == 1
     finally:
         await worker.close()
 

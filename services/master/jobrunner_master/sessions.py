@@ -168,15 +168,16 @@ class WorkersNamespace(socketio.AsyncNamespace):
     # --- dispatch --------------------------------------------------------------------------------
 
     async def _still_wanted(self, job: JobAssignment) -> bool:
+        """Still queued at this attempt, and not yet taken by a worker (a duplicate delivery)."""
         doc = await self.db[names.JOBS_COLLECTION].find_one(
-            {"_id": ObjectId(job.job_id)}, {"status": 1, "attempt": 1, "tenant_id": 1}
+            {"_id": ObjectId(job.job_id)},
+            {"status": 1, "attempt": 1, "tenant_id": 1, "attempts.worker": 1},
         )
-        return (
-            doc is not None
-            and doc["tenant_id"] == job.tenant_id
-            and doc["attempt"] == job.attempt
-            and doc["status"] == JobStatus.queued.value
-        )
+        if doc is None or doc["tenant_id"] != job.tenant_id or doc["attempt"] != job.attempt:
+            return False
+        attempts = doc.get("attempts") or []
+        taken = len(attempts) >= job.attempt and attempts[job.attempt - 1].get("worker")
+        return doc["status"] == JobStatus.queued.value and not taken
 
     async def _assign(self, session: WorkerSession, job: JobAssignment) -> bool:
         if job.tenant_id != session.tenant_id or not set(job.labels) <= set(session.auth.labels):
