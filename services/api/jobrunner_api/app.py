@@ -17,7 +17,7 @@ from jobrunner_api import bootstrap, db
 from jobrunner_api.consumers import build_router
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.platform import Platform
-from jobrunner_api.routes import api_keys, auth, health, jobs, logs, tenants, workers
+from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, tenants, workers
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.submissions import build_submit_router
 from jobrunner_api.sweeper import Sweeper
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
-    for module in (auth, tenants, api_keys, jobs, logs, workers):
+    for module in (auth, tenants, api_keys, jobs, logs, workers, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
 

@@ -107,6 +107,7 @@ class Job(Document):
     worker: str | None = None
     worker_name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)  # any change of state: GET /events
     started_at: datetime | None = None
     finished_at: datetime | None = None
     log_truncated: bool = False
@@ -116,6 +117,7 @@ class Job(Document):
         indexes = [
             [("tenant_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)],
             [("tenant_id", pymongo.ASCENDING), ("status", pymongo.ASCENDING)],
+            [("tenant_id", pymongo.ASCENDING), ("updated_at", pymongo.ASCENDING)],
         ]
 
     @property

@@ -30,6 +30,7 @@ from jobrunner_shared.messages import (
     JobSpec,
     JobStartedEvent,
     JobStatus,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ async def mutate(job_id: PydanticObjectId | str, change: Callable[[Job], bool]) 
         before = get_dict(job, to_db=True)
         if not change(job):
             return job
+        job.updated_at = utcnow()
         after = get_dict(job, to_db=True)
         changed = {k: v for k, v in after.items() if k != "_id" and before.get(k) != v}
         if changed:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # An attempt not confirmed by RabbitMQ this long after it was stored is published again.
     outbox_grace_seconds: float = 10.0
     sweep_interval_seconds: float = 5.0
+    # How often GET /events looks for changed jobs and workers.
+    events_poll_seconds: float = 1.0
     # How often an SSE stream looks for new lines when it was not woken earlier.
     log_poll_seconds: float = 0.25
     # The process's own logs: "text" for people, "json" (one object per line) for collectors.
