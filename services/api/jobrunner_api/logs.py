@@ -14,6 +14,7 @@ from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import LogBatchEvent, LogLine
 
 log = logging.getLogger(__name__)
+MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 
 class LogNotifier:
@@ -94,15 +95,21 @@ async def _chunks_from(job_id: str, attempt: int, after: int) -> AsyncIterator[L
 
 
 async def read_lines(job_id: str, attempt: int, after: int, limit: int) -> list[LogLine]:
-    """Up to `limit` lines with seq > after, in order, stopping at the first gap."""
+    """Up to `limit` lines with seq > after, in order, stopping at the first gap.
+
+    A page also ends past MAX_PAGE_BYTES of text, so a log of very long lines comes in
+    pieces a client can take, instead of one response of hundreds of megabytes.
+    """
     out: list[LogLine] = []
+    size = 0
     expected = after + 1
     async for chunk in _chunks_from(job_id, attempt, after):
         for line in chunk.lines:
             if line.seq == expected:
                 out.append(line)
+                size += len(line.text)
                 expected += 1
-                if len(out) >= limit:
+                if len(out) >= limit or size >= MAX_PAGE_BYTES:
                     return out
     return out
 
