@@ -6,6 +6,7 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from jobrunner_api.documents import ApiKey, Worker
+from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import WorkerEvent, utcnow
 
 
@@ -33,19 +34,22 @@ async def apply_event(event: WorkerEvent) -> None:
                     {"_id": ObjectId(event.api_key_id)}, {"$set": {"last_used_at": event.at}}
                 )
     collection = Worker.get_pymongo_collection()
-    # Events can arrive out of order; the tenant in the filter keeps a worker in its tenant.
-    result = await collection.update_one(
-        {"_id": event.worker_id, "tenant_id": event.tenant_id,
-         "last_heartbeat": {"$lte": event.at}},
-        {"$set": fields},
-    )
-    if result.matched_count:
-        return
-    worker = Worker(id=event.worker_id, tenant_id=event.tenant_id, **fields)
-    try:
-        await worker.insert()
-    except DuplicateKeyError:
-        pass  # it exists with a newer event (or under another tenant): nothing to do
+    # Why the lock: a heartbeat and a disconnect handled at once must not interleave (the
+    # filter below is atomic on MongoDB, not on FerretDB v1).
+    async with job_lock(f"worker:{event.worker_id}"):
+        # Events can arrive out of order; the tenant in the filter keeps a worker in its tenant.
+        result = await collection.update_one(
+            {"_id": event.worker_id, "tenant_id": event.tenant_id,
+             "last_heartbeat": {"$lte": event.at}},
+            {"$set": fields},
+        )
+        if result.matched_count:
+            return
+        worker = Worker(id=event.worker_id, tenant_id=event.tenant_id, **fields)
+        try:
+            await worker.insert()
+        except DuplicateKeyError:
+            pass  # it exists with a newer event (or under another tenant): nothing to do
 
 
 def status(worker: Worker, offline_after: float, now: datetime | None = None) -> str:
