@@ -32,7 +32,10 @@ async def test_job_and_worker_changes_arrive_live(platform, tenant: Tenant, star
                         return
 
             await asyncio.wait_for(collect(), 30)
-    # Then the job's changes arrived in order, ending succeeded, and the worker appeared
-    assert statuses[0] == "queued" and statuses[-1] == "succeeded"
-    assert statuses.index("succeeded") == len(statuses) - 1
+    # Then the job's changes arrived in order (a look each second may join some), ending
+    # succeeded, and the worker appeared
+    order = ["queued", "running", "succeeded"]
+    assert statuses[-1] == "succeeded"
+    steps = [order.index(s) for s in statuses]
+    assert steps == sorted(steps), statuses
     assert "evented:online" in workers

@@ -93,6 +93,7 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    updated_at: datetime = Field(description="The job's last change (GET /events orders by it).")
     log_lines: int = Field(description="Lines stored for the current attempt.")
     log_truncated: bool
     rerun_of: str | None
@@ -108,7 +109,7 @@ class JobOut(BaseModel):
                     "name", "status", "command", "argv", "labels", "env", "secrets",
                     "timeout_seconds", "max_retries", "priority", "exit_code", "error", "worker",
                     "worker_name", "attempt", "created_at", "started_at", "finished_at",
-                    "log_truncated", "rerun_of",
+                    "updated_at", "log_truncated", "rerun_of",
                 }
             ),
         )

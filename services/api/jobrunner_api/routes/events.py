@@ -7,7 +7,7 @@ for workers whose state changed, so it works the same behind any number of API p
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -20,32 +20,68 @@ from jobrunner_shared.messages import utcnow
 
 router = APIRouter(tags=["events"])
 BATCH = 200
+# A job's updated_at is taken before its write lands, and writes of different jobs land out of
+# order, so each look reaches this far back (and remembers what it sent) to miss none.
+LOOKBACK = timedelta(seconds=10)
+
+
+class JobChanges:
+    """Which changed jobs a stream has still to send: each (job, updated_at) once."""
+
+    def __init__(self, start: datetime) -> None:
+        self.since = start - LOOKBACK
+        self.sent: dict[str, datetime] = {}
+
+    def fresh(self, jobs: list[Job]) -> list[Job]:
+        """The jobs (sorted by updated_at) newer than what this stream sent of them."""
+        out = []
+        for job in jobs:
+            key = str(job.id)
+            last = self.sent.get(key)
+            if last is None or job.updated_at > last:
+                self.sent[key] = job.updated_at
+                out.append(job)
+        return out
+
+    def looked(self, at: datetime) -> None:
+        """A look that began at `at` is done: the next one reaches back from there."""
+        self.since = at - LOOKBACK
+        self.sent = {key: ts for key, ts in self.sent.items() if ts >= self.since}
+
+
+async def changed_jobs(tenant_id: str, since: datetime) -> list[Job]:
+    """Every job of the tenant with updated_at >= since, oldest change first, in pages."""
+    jobs: list[Job] = []
+    cursor = since
+    while True:
+        page = await Job.find(
+            Job.tenant_id == tenant_id, Job.updated_at >= cursor
+        ).sort(+Job.updated_at).limit(BATCH).to_list()
+        jobs.extend(page)
+        if len(page) < BATCH or page[-1].updated_at == cursor:
+            return jobs
+        cursor = page[-1].updated_at
 
 
 @router.get("/events", response_class=EventSourceResponse)
 async def events(request: Request, caller: CallerDep, platform: PlatformDep) -> EventSourceResponse:
-    """`job` events (a job as `GET /jobs/{id}` shows it) and `worker` events (as in the list)."""
+    """`job` events (a job as `GET /jobs/{id}` shows it) and `worker` events (as in the list).
+
+    A `ready` event opens the stream. A job may be sent again with the same state; clients
+    keep the newest by `updated_at`.
+    """
     settings = platform.settings
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
-        since: datetime = utcnow()
-        at_since: set[str] = set()  # jobs already sent with updated_at == since
+        changes = JobChanges(utcnow())
         seen_workers: dict[str, str] = {}
         first = True
         yield ServerSentEvent(data="{}", event="ready")  # the client knows it is live
         while not await request.is_disconnected():
-            # >= and a memory of the boundary: stored times have millisecond precision.
-            changed = await Job.find(
-                Job.tenant_id == caller.tenant_id, Job.updated_at >= since
-            ).sort(+Job.updated_at).limit(BATCH).to_list()
-            for job in changed:
-                key = f"{job.id}"
-                if job.updated_at == since and key in at_since:
-                    continue
-                if job.updated_at > since:
-                    since, at_since = job.updated_at, set()
-                at_since.add(key)
+            began = utcnow()
+            for job in changes.fresh(await changed_jobs(caller.tenant_id, changes.since)):
                 yield ServerSentEvent(data=JobOut.of(job).model_dump_json(), event="job")
+            changes.looked(began)
             async for worker in Worker.find(Worker.tenant_id == caller.tenant_id):
                 out = WorkerOut.of(worker, workers.status(
                     worker, settings.worker_offline_after_seconds))
@@ -55,7 +91,6 @@ async def events(request: Request, caller: CallerDep, platform: PlatformDep) -> 
                     if not first:
                         yield ServerSentEvent(data=out.model_dump_json(), event="worker")
             first = False
-            if len(changed) < BATCH:
-                await asyncio.sleep(settings.events_poll_seconds)
+            await asyncio.sleep(settings.events_poll_seconds)
 
     return EventSourceResponse(stream(), ping=15)
