@@ -180,6 +180,26 @@ def test_jobs_are_listed_newest_first_with_cursor_pages(tenant: Tenant) -> None:
         assert len(by_label) == 5
 
 
+def test_search_finds_jobs_by_name_command_or_argv_in_any_case(tenant: Tenant) -> None:
+    labels = ["nobody-has-this"]
+    named = tenant.submit(name="Nightly Backup", command="true", labels=labels)["id"]
+    shell = tenant.submit(command="pg_dump --db=(orders)", labels=labels)["id"]
+    argv = tenant.submit(argv=["rsync", "BACKUP-dir"], labels=labels)["id"]
+    tenant.submit(command="echo unrelated", labels=labels)
+    with tenant.client() as client:
+        def found(**params: str) -> set[str]:
+            response = client.get("/jobs", params=params)
+            assert response.status_code == 200, response.text
+            return {item["id"] for item in response.json()["items"]}
+
+        assert found(q="backup") == {named, argv}
+        assert found(q="nightly backup") == {named}
+        assert found(q="(ORDERS)") == {shell}  # text, not a pattern
+        assert found(q="backup", status="queued", label="nobody-has-this") == {named, argv}
+        assert found(q="backup", status="succeeded") == set()
+        assert client.get("/jobs", params={"q": "x" * 201}).status_code == 422
+
+
 def test_cancel_stops_a_running_job_and_its_children(tenant: Tenant, start_worker) -> None:
     start_worker(tenant.worker_key(), labels="spare", capacity=1)
     job = tenant.submit(command="sleep 300 & echo child $!; wait")

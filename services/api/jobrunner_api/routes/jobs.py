@@ -1,5 +1,6 @@
 """Jobs: submit, list, read, cancel, rerun."""
 
+import re
 from typing import Annotated
 
 from beanie import PydanticObjectId
@@ -51,14 +52,24 @@ async def list_jobs(
     worker: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Text in the job's name, command or argv (any case)."),
+    ] = None,
 ) -> JobPage:
     query: dict = {"tenant_id": caller.tenant_id}
+    either: list[list[dict]] = []
     if status_ is not None:
         query["status"] = status_.value
     if label:
         query["labels"] = label
     if worker:
-        query["$or"] = [{"worker": worker}, {"worker_name": worker}]
+        either.append([{"worker": worker}, {"worker_name": worker}])
+    if q:
+        text = {"$regex": re.escape(q), "$options": "i"}
+        either.append([{"name": text}, {"command": text}, {"argv": text}])
+    if either:
+        query["$and"] = [{"$or": alternatives} for alternatives in either]
     if cursor:
         if not PydanticObjectId.is_valid(cursor):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="invalid cursor")
