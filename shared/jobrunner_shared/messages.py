@@ -93,12 +93,17 @@ class JobSpec(Message):
         for name in names:
             if not ENV_NAME_RE.match(name):
                 raise ValueError(f"secret name {name!r} is not a valid variable name")
-        return names
+        return list(dict.fromkeys(names))  # each once, in the order given
 
     @model_validator(mode="after")
     def _command_or_argv(self) -> "JobSpec":
         if (self.command is None) == (self.argv is None):
             raise ValueError("give exactly one of 'command' (a shell string) or 'argv' (a list)")
+        both = sorted(set(self.env) & set(self.secrets))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)}: both in 'env' and in 'secrets'; give each variable once"
+            )
         return self
 
 
@@ -117,6 +122,10 @@ class JobAssignment(Message):
     labels: list[str] = Field(default_factory=list)
     timeout_seconds: int | None = None
     mask: list[str] = Field(default_factory=list)
+    # Name -> ciphertext (a Fernet token) of each secret the job names, as stored when the API
+    # published the attempt. Only the master decrypts them, into `env` and `mask`; the worker
+    # never receives this field, and no plaintext ever travels through RabbitMQ.
+    secrets: dict[str, str] = Field(default_factory=dict)
     # The stored log's cap (SPEC §6.8): past it the worker sends one truncation line, no more.
     max_log_bytes: int | None = Field(None, gt=0)
 
@@ -234,9 +243,23 @@ class AttemptExpired(AttemptRef):
     at: datetime = Field(default_factory=utcnow)
 
 
+class AttemptUnrunnable(AttemptRef):
+    """An attempt no worker took yet cannot run: a secret it names is gone or unreadable.
+
+    Published by the API when it publishes the attempt, or by the master before it assigns it;
+    the job ends `failed` with `error`, without a retry (a retry could not do better).
+    """
+
+    kind: Literal["unrunnable"] = "unrunnable"
+    tenant_id: str
+    error: str
+    at: datetime = Field(default_factory=utcnow)
+
+
 # Everything that changes a job's state travels on the job-events queue; `kind` tells them apart.
 JobEvent = Annotated[
-    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | CancelRequested | AttemptExpired,
+    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | CancelRequested | AttemptExpired
+    | AttemptUnrunnable,
     Field(discriminator="kind"),
 ]
 

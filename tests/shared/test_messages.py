@@ -79,3 +79,23 @@ def test_worker_auth_needs_a_key_and_a_sane_capacity() -> None:
     for bad in ({"name": "w"}, {"api_key": "k", "name": "w", "capacity": 0}):
         with pytest.raises(ValidationError):
             WorkerAuth.model_validate(bad)
+
+
+def test_a_variable_both_in_env_and_secrets_is_rejected_naming_it() -> None:
+    with pytest.raises(ValidationError, match="TOKEN: both in 'env' and in 'secrets'"):
+        JobSpec.model_validate({"command": "x", "env": {"TOKEN": "v"}, "secrets": ["TOKEN"]})
+
+
+def test_secret_names_must_be_variable_names_and_are_kept_once_in_order() -> None:
+    with pytest.raises(ValidationError, match="not a valid variable name"):
+        JobSpec.model_validate({"command": "x", "secrets": ["BAD-NAME"]})
+    spec = JobSpec.model_validate({"command": "x", "secrets": ["B", "A", "B"]})
+    assert spec.secrets == ["B", "A"]
+
+
+def test_an_unrunnable_attempt_is_a_job_event() -> None:
+    from jobrunner_shared.messages import AttemptUnrunnable
+
+    event = AttemptUnrunnable(job_id="j", attempt=1, tenant_id="t", error="secret_missing: A")
+    parsed = TypeAdapter(JobEvent).validate_json(event.model_dump_json())
+    assert isinstance(parsed, AttemptUnrunnable) and parsed.error == "secret_missing: A"

@@ -78,3 +78,9 @@ async def test_past_the_cap_one_truncation_line_is_sent_and_nothing_more() -> No
     assert [line.seq for line in lines] == [1, 2, 3, 4]  # 3 lines fit, the 4th is the cut
     assert lines[-1].stream == "stderr" and "truncated" in lines[-1].text
     assert log.truncated and log.last_seq == 4
+
+
+def test_short_lines_of_a_multiline_secret_are_not_masked_everywhere():
+    mask = Masker(['{\n  "key": "hunter2-long"\n}\n'])
+    assert mask('{ "key": "hunter2-long" }') == "{ *** }"
+    assert mask("}") == "}"

@@ -1,4 +1,4 @@
-"""The worker installs alone: no FastAPI, Beanie or FastStream on a worker host."""
+"""The worker installs alone: no FastAPI, Beanie, FastStream or cryptography on a worker host."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM_ONLY = ("fastapi", "beanie", "faststream", "pymongo", "motor", "uvicorn")
+PLATFORM_ONLY = ("fastapi", "beanie", "faststream", "pymongo", "motor", "uvicorn", "cryptography")
 
 
 def requirements(pyproject: Path) -> list[str]:

@@ -8,25 +8,18 @@ import asyncio
 import json
 from collections.abc import Callable, Iterable
 
+from jobrunner_shared.masking import MASK, mask_values
 from jobrunner_shared.messages import JobLog, LogLine, Stream, utcnow
 
-MASK = "***"
 # JSON framing of one line inside a batch ({"seq":..,"stream":"stdout","text":..,"ts":".."}).
 LINE_OVERHEAD_BYTES = 80
 
 
 class Masker:
-    """Replaces every secret value with `***`; longer values first so none leaks in part."""
+    """Replaces every secret value with `***` (which strings: jobrunner_shared.masking)."""
 
     def __init__(self, values: Iterable[str]) -> None:
-        parts: set[str] = set()
-        for value in values:
-            if not value:
-                continue
-            parts.add(value)
-            # Output is masked line by line, so a multi-line secret is masked line by line too.
-            parts.update(line for line in value.splitlines() if line.strip())
-        self.values = sorted(parts, key=len, reverse=True)
+        self.values = mask_values(values)
 
     def __call__(self, text: str) -> str:
         for value in self.values:

@@ -207,7 +207,10 @@ class WorkerSession:
         try:
             assignment = JobAssignment.model_validate(data)
         except ValidationError as exc:
-            log.warning("invalid job:assign payload: %s", exc)
+            # Why not the error itself: it would quote the payload, whose env holds secrets.
+            log.warning("invalid job:assign payload: %s",
+                        "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                  for e in exc.errors(include_input=False)))
             ack = AssignAck(accepted=False, reason=f"invalid assignment: {exc.error_count()} errors")
             return ack.model_dump()
         return self.attempts.assign(assignment).model_dump()
