@@ -47,3 +47,14 @@ export async function apiToken(): Promise<string> {
   });
   return ((await response.json()) as { access_token: string }).access_token;
 }
+
+/** Submits a job straight to the API (as another client would, while the page looks on). */
+export async function apiSubmit(body: Record<string, unknown>): Promise<{ id: string }> {
+  const response = await fetch(`${env.apiURL}/api/v1/jobs`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await apiToken()}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { id: string };
+}

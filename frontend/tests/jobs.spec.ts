@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { logIn, shot, submitCommand } from "./helpers";
+import { apiSubmit, logIn, shot, submitCommand } from "./helpers";
 
 test.beforeEach(async ({ page }) => {
   await logIn(page);
@@ -41,10 +41,35 @@ test("a job submitted from the form shows its log live, then in the jobs table",
   await expect(page).toHaveURL(/label=e2e/);
   await expect(row).toBeVisible();
   await page.getByLabel("Search").fill("no such job anywhere");
-  await expect(page.getByText("No job on this page matches the search.")).toBeVisible();
+  await expect(page.getByText("No job matches these filters.")).toBeVisible();
   await page.getByLabel("Search").fill(name.split(" ").pop()!);
   await expect(row).toBeVisible();
   await shot(page, "jobs");
+});
+
+test("rows appear and change live from the events feed, without reload", async ({ page }) => {
+  // Given the jobs page, following the live feed
+  let navigations = 0;
+  let feeds = 0;
+  page.on("framenavigated", () => navigations++);
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/api/v1/events") feeds++;
+  });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs", exact: true }).click();
+  await expect(page.getByRole("status", { name: "Updates" })).toHaveText("● Live");
+  navigations = 0;
+
+  // When another client submits a job that runs for a few seconds
+  const name = `e2e live row ${Date.now().toString(36)}`;
+  await apiSubmit({ name, command: "sleep 3; echo done", labels: ["e2e"] });
+
+  // Then its row appears, runs and ends on this page, each well within the 15 s safety poll
+  const row = page.getByRole("row", { name: new RegExp(name) });
+  await expect(row).toBeVisible({ timeout: 8_000 });
+  await expect(row).toContainText("running", { timeout: 8_000 });
+  await expect(row).toContainText("succeeded", { timeout: 8_000 });
+  expect(navigations).toBe(0);
+  expect(feeds).toBeGreaterThan(0);
 });
 
 test("the API's validation errors appear at their fields", async ({ page }) => {

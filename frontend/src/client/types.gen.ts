@@ -259,6 +259,12 @@ export type JobOut = {
      */
     timeout_seconds: number | null;
     /**
+     * Updated At
+     *
+     * The job's last change (GET /events orders by it).
+     */
+    updated_at: string;
+    /**
      * Worker
      */
     worker: string | null;
@@ -656,6 +662,12 @@ export type ListJobsData = {
          * Cursor
          */
         cursor?: string | null;
+        /**
+         * Q
+         *
+         * Text in the job's name, command or argv (any case).
+         */
+        q?: string | null;
     };
     url: '/api/v1/jobs';
 };

@@ -1,7 +1,8 @@
 import { Link } from "@tanstack/react-router";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { JobsTable } from "./JobsTable";
+import { useJobEvents } from "./useJobEvents";
 import { ALL_STATUSES, type JobFilters, useJobsPage, useWorkers } from "./queries";
 
 interface Props {
@@ -13,27 +14,24 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
   // Cursor pagination: the cursors of the pages before this one, to go back.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const filterKey = JSON.stringify([filters.status, filters.label, filters.worker]);
+  const filterKey = JSON.stringify([filters.status, filters.label, filters.worker, filters.q]);
   useEffect(() => setCursors([undefined]), [filterKey]);
 
   const page = useJobsPage(filters, cursor);
+  const { live } = useJobEvents();
   const workers = useWorkers();
-  const query = (filters.q ?? "").trim().toLowerCase();
-  const shown = useMemo(() => {
-    const items = page.data?.items ?? [];
-    if (!query) return items;
-    return items.filter((job) =>
-      [job.id, job.name, job.command, job.argv?.join(" "), job.worker_name, ...job.labels]
-        .some((field) => field?.toLowerCase().includes(query)),
-    );
-  }, [page.data, query]);
+  const shown = page.data?.items ?? [];
 
+  const filtered = Boolean(filters.status || filters.label || filters.worker || filters.q);
   const set = (change: Partial<JobFilters>) => onFiltersChange({ ...filters, ...change });
 
   return (
     <>
       <div className="page-head">
         <h1>Jobs</h1>
+        <span className="muted live-state" role="status" aria-label="Updates">
+          {live ? "● Live" : "○ Refreshing every 2 s"}
+        </span>
         <Link to="/jobs/new" className="button primary">
           New job
         </Link>
@@ -70,7 +68,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
           id="filter-search"
           label="Search"
           type="search"
-          placeholder="name, command, id…"
+          placeholder="name or command…"
           value={filters.q}
           onChange={(q) => set({ q })}
         />
@@ -81,7 +79,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
           {shown.length ? (
             <JobsTable jobs={shown} caption="Jobs, newest first" />
           ) : (
-            <p className="empty">{query ? "No job on this page matches the search." : "No jobs yet."}</p>
+            <p className="empty">{filtered ? "No job matches these filters." : "No jobs yet."}</p>
           )}
           <nav className="pager" aria-label="Pages">
             <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>

@@ -10,6 +10,7 @@ import {
   type JobSpec,
   type JobStatus,
 } from "../../client";
+import { applyJobEvent } from "./liveFeed";
 import { useJobEvents } from "./useJobEvents";
 
 export const FINAL_STATUSES: JobStatus[] = ["succeeded", "failed", "timed_out", "cancelled"];
@@ -28,11 +29,11 @@ export interface JobFilters {
 
 export function useJobsPage(filters: JobFilters, cursor: string | undefined, limit = 50) {
   const { refetchInterval } = useJobEvents();
-  const { status, label, worker } = filters;
+  const { status, label, worker, q } = filters;
   return useQuery({
-    queryKey: ["jobs", { status, label, worker, cursor, limit }],
+    queryKey: ["jobs", { status, label, worker, q, cursor, limit }],
     queryFn: async () =>
-      (await listJobs({ query: { status, label, worker, cursor, limit }, throwOnError: true })).data,
+      (await listJobs({ query: { status, label, worker, q, cursor, limit }, throwOnError: true })).data,
     refetchInterval,
     placeholderData: keepPreviousData,
   });
@@ -48,17 +49,19 @@ export function useJob(jobId: string) {
 }
 
 export function useWorkers() {
+  const { live } = useJobEvents();
   return useQuery({
     queryKey: ["workers"],
     queryFn: async () => (await listWorkers({ throwOnError: true })).data,
-    refetchInterval: 3000,
+    // Heartbeat times move every few seconds; state changes come from the feed when live.
+    refetchInterval: live ? 10_000 : 3000,
   });
 }
 
 function useJobChange() {
   const queryClient = useQueryClient();
   return (job: JobOut) => {
-    queryClient.setQueryData(["job", job.id], job);
+    applyJobEvent(queryClient, job);
     void queryClient.invalidateQueries({ queryKey: ["jobs"] });
   };
 }
