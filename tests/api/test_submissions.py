@@ -161,6 +161,10 @@ async def test_a_repeated_message_id_gives_the_first_job(
         ("no-key", b'{"command": "true"}', f"no {names.API_KEY_HEADER} header"),
         ("oversized", b'{"command": "' + b"x" * (2 * 1024 * 1024) + b'"}',
          "body.command: String should have at most"),
+        ("unknown-secret", b'{"command": "true", "secrets": ["NO_SUCH_SECRET"]}',
+         "body.secrets: unknown secret NO_SUCH_SECRET"),
+        ("env-and-secret", b'{"command": "true", "env": {"A": "1"}, "secrets": ["A"]}',
+         "A: both in 'env' and in 'secrets'"),
     ],
 )
 async def test_a_bad_submission_is_rejected_with_its_reason_and_consumption_goes_on(

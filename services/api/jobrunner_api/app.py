@@ -16,13 +16,16 @@ from pymongo.errors import PyMongoError
 from jobrunner_api import bootstrap, db
 from jobrunner_api.consumers import build_router
 from jobrunner_api.dispatch import Dispatcher
+from jobrunner_api.jobs import InvalidSubmission
 from jobrunner_api.platform import Platform
-from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, tenants, workers
+from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, secrets, tenants
+from jobrunner_api.routes import workers
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.submissions import build_submit_router
 from jobrunner_api.sweeper import Sweeper
 from jobrunner_shared import amqp, dberrors
 from jobrunner_shared import logging as log_setup
+from jobrunner_shared.secretbox import SecretBox
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -42,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         logger=log_setup.broker_logger(),
     )
     dispatcher = Dispatcher(broker, settings.log_cap_bytes)
-    platform = Platform(settings=settings, broker=broker, dispatcher=dispatcher)
+    platform = Platform(settings=settings, broker=broker, dispatcher=dispatcher,
+                        secretbox=SecretBox(settings.encryption_key))
     broker.include_router(build_router(platform))
     broker.include_router(build_submit_router(platform))
 
@@ -67,9 +71,14 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
-    for module in (auth, tenants, api_keys, jobs, logs, workers, events):
+    for module in (auth, tenants, api_keys, secrets, jobs, logs, workers, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+
+    @app.exception_handler(InvalidSubmission)
+    async def invalid_submission(_: Request, exc: InvalidSubmission) -> JSONResponse:
+        return JSONResponse({"detail": exc.reason},
+                            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(PyMongoError)
     async def database_unavailable(_: Request, exc: PyMongoError) -> JSONResponse:

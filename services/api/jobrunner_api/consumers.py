@@ -7,6 +7,7 @@ from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
     AttemptExpired,
+    AttemptUnrunnable,
     CancelRequested,
     JobAssignedEvent,
     JobEvent,
@@ -22,7 +23,7 @@ def build_router(platform: Platform) -> RabbitRouter:
 
     @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
     async def on_job_event(event: JobEvent) -> None:
-        """Everything that moves a job: assigned, started, finished, cancel asked, expired."""
+        """What moves a job: assigned, started, finished, cancel asked, expired, unrunnable."""
         may_retry = isinstance(event, JobFinishedEvent | AttemptExpired)
         if may_retry:
             # Why: the next attempt is in the outbox before it exists, so a crash right after
@@ -39,10 +40,12 @@ def build_router(platform: Platform) -> RabbitRouter:
                 outcome = await jobs.apply_cancel(event)
             case AttemptExpired():
                 outcome = await jobs.apply_expired(event)
+            case AttemptUnrunnable():
+                outcome = await jobs.apply_unrunnable(event)
         for cancel in outcome.cancel:
             await amqp.publish_control(platform.broker, cancel, names.CONTROL_CANCEL_KEY)
         if outcome.republish and outcome.job is not None:
-            await platform.dispatcher.publish(outcome.job, mask=[])
+            await platform.dispatcher.publish(outcome.job)
         elif may_retry:
             await platform.dispatcher.forget(event.job_id, event.attempt + 1)
         platform.notifier.notify(event.job_id)

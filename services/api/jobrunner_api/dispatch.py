@@ -5,11 +5,12 @@ import logging
 
 from aiormq.exceptions import AMQPError
 from faststream.rabbit import RabbitBroker
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from jobrunner_api import secretstore
 from jobrunner_api.documents import DispatchQueue, Job, OutboxEntry
 from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import DispatchQueueAdded, JobAssignment
+from jobrunner_shared.messages import AttemptUnrunnable, DispatchQueueAdded, JobAssignment
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,22 @@ class Dispatcher:
     async def forget(self, job_id: str, attempt: int) -> None:
         await OutboxEntry.find_one(OutboxEntry.id == OutboxEntry.key(job_id, attempt)).delete()
 
-    async def publish(self, job: Job, mask: list[str]) -> bool:
+    async def publish(self, job: Job) -> bool:
         """Publish the job's current attempt, recorded before; True once RabbitMQ confirmed.
 
-        On failure the outbox entry stays, and the sweeper publishes the attempt later.
+        The attempt carries the ciphertexts of the job's secrets as they are now; a secret
+        deleted since the submission makes the attempt unrunnable instead (the job fails
+        saying which). On failure the outbox entry stays, and the sweeper publishes the
+        attempt later.
         """
+        try:
+            sealed, missing = await secretstore.sealed(job.tenant_id, job.secrets)
+        except PyMongoError as exc:
+            log.warning("job %s attempt %s not published yet (secrets unreadable: %r); the "
+                        "sweeper retries", job.id, job.attempt, exc)
+            return False
+        if missing:
+            return await self._unrunnable(job, f"secret_missing: {', '.join(missing)}")
         assignment = JobAssignment(
             job_id=str(job.id),
             tenant_id=job.tenant_id,
@@ -70,7 +82,7 @@ class Dispatcher:
             env=job.env,
             labels=job.labels,
             timeout_seconds=job.timeout_seconds,
-            mask=mask,
+            secrets=sealed,
             max_log_bytes=self._log_cap_bytes,
         )
         try:
@@ -88,5 +100,21 @@ class Dispatcher:
             log.warning("job %s attempt %s not published yet (%r); the sweeper retries",
                         job.id, job.attempt, exc)
             return False
+        await self.forget(str(job.id), job.attempt)
+        return True
+
+    async def _unrunnable(self, job: Job, error: str) -> bool:
+        """Tell the job-events consumer (the one writer of job state) that it cannot run."""
+        event = AttemptUnrunnable(job_id=str(job.id), tenant_id=job.tenant_id,
+                                  attempt=job.attempt, error=error)
+        try:
+            async with asyncio.timeout(self._timeout):
+                await amqp.publish_event(self._broker, event, amqp.JOBS,
+                                         names.JOB_UNRUNNABLE_KEY)
+        except (TimeoutError, AMQPError, ConnectionError, RuntimeError) as exc:
+            log.warning("job %s attempt %s: could not report it unrunnable yet (%r); the "
+                        "sweeper retries", job.id, job.attempt, exc)
+            return False
+        # Why forget: the event, now in RabbitMQ, ends the attempt; nothing is left to publish.
         await self.forget(str(job.id), job.attempt)
         return True

@@ -220,7 +220,31 @@ class Worker(Document):
         indexes = [[("tenant_id", pymongo.ASCENDING), ("name", pymongo.ASCENDING)]]
 
 
+class Secret(Document):
+    """A tenant's secret (SPEC §6.7): `_id` is "<tenant>:<name>"; only the ciphertext is stored.
+
+    `ciphertext` is a Fernet token made with ENCRYPTION_KEY (jobrunner_shared.secretbox); the
+    value itself is never written anywhere. Looked up by `_id` (submission, dispatch), listed
+    per tenant by name.
+    """
+
+    id: str  # type: ignore[assignment]
+    tenant_id: str
+    name: str
+    ciphertext: str
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = names.SECRETS_COLLECTION
+        indexes = [[("tenant_id", pymongo.ASCENDING), ("name", pymongo.ASCENDING)]]
+
+    @staticmethod
+    def key(tenant_id: str, name: str) -> str:
+        return f"{tenant_id}:{name}"
+
+
 ALL_DOCUMENTS = [
     Tenant, User, ApiKey, DispatchQueue, Job, OutboxEntry, IdempotencyKey, LogChunk, LogIndex,
-    Worker,
+    Worker, Secret,
 ]

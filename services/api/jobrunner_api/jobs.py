@@ -17,12 +17,13 @@ from beanie import PydanticObjectId
 from beanie.odm.utils.dump import get_dict
 from pymongo.errors import DuplicateKeyError
 
-from jobrunner_api import metrics
+from jobrunner_api import metrics, secretstore
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.documents import Attempt, IdempotencyKey, Job
 from jobrunner_api.locks import job_lock
 from jobrunner_shared.messages import (
     AttemptExpired,
+    AttemptUnrunnable,
     CancelAttempt,
     CancelRequested,
     JobAssignedEvent,
@@ -58,9 +59,20 @@ async def mutate(job_id: PydanticObjectId | str, change: Callable[[Job], bool]) 
         return job
 
 
+class InvalidSubmission(Exception):
+    """A job that is valid in itself but cannot be accepted for its tenant (REST: 422)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
                  rerun_of: str | None = None) -> tuple[Job, bool]:
-    """Store the job, then publish it. Returns (job, created); a repeated key returns the first."""
+    """Store the job, then publish it. Returns (job, created); a repeated key returns the first.
+
+    Raises InvalidSubmission for a secret the tenant does not have.
+    """
     job = Job(tenant_id=tenant_id, rerun_of=rerun_of, **spec.model_dump())
     job.id = PydanticObjectId()
     if spec.idempotency_key:
@@ -76,11 +88,24 @@ async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
             await IdempotencyKey.find_one(
                 IdempotencyKey.id == f"{tenant_id}:{spec.idempotency_key}"
             ).update({"$set": {"job_id": str(job.id)}})
+    # Checked after the idempotency key, so that a repeat still gets the first job even if a
+    # secret has gone since.
+    unknown = await secretstore.missing(tenant_id, spec.secrets)
+    if unknown:
+        if spec.idempotency_key:
+            # Why: the key must not point at a job never stored; a corrected resend takes it.
+            await IdempotencyKey.get_pymongo_collection().delete_one(
+                {"_id": f"{tenant_id}:{spec.idempotency_key}", "job_id": str(job.id)}
+            )
+        raise InvalidSubmission(
+            f"secrets: unknown secret {', '.join(unknown)} (set it first: "
+            f"PUT /api/v1/secrets/{unknown[0]})"
+        )
     # Why: recorded, then stored, before anything is published or answered: a job that got
     # its 201 is published, now or by the sweeper once RabbitMQ is back.
     await dispatcher.record(str(job.id), job.attempt)
     await job.insert()
-    await dispatcher.publish(job, mask=[])
+    await dispatcher.publish(job)
     return job, True
 
 
@@ -258,3 +283,30 @@ async def apply_expired(event: AttemptExpired) -> Outcome:
     # If the worker is alive after all, it must stop the attempt.
     cancel = CancelAttempt(tenant_id=job.tenant_id, job_id=event.job_id, attempt=event.attempt)
     return Outcome(job=job, republish=retry, cancel=[cancel])
+
+
+async def apply_unrunnable(event: AttemptUnrunnable) -> Outcome:
+    """An attempt that cannot run (a secret gone or unreadable) ends the job: failed, no retry.
+
+    Only while no worker took it: an attempt a worker runs already ends by its own report.
+    """
+
+    ended = False
+
+    def change(job: Job) -> bool:
+        nonlocal ended
+        if _is_stale(job, event.attempt) or job.tenant_id != event.tenant_id:
+            return False
+        attempt = job.current
+        if job.status != JobStatus.queued or attempt.worker is not None:
+            return False
+        attempt.status = job.status = JobStatus.failed
+        attempt.error = job.error = event.error
+        attempt.finished_at = job.finished_at = event.at
+        ended = True
+        return True
+
+    job = await mutate(event.job_id, change)
+    if ended:
+        log.warning("job %s attempt %s cannot run: %s", event.job_id, event.attempt, event.error)
+    return Outcome(job=job)

@@ -7,6 +7,7 @@ from faststream.rabbit import RabbitBroker
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.logs import LogNotifier
 from jobrunner_api.settings import Settings
+from jobrunner_shared.secretbox import SecretBox
 
 
 @dataclass
@@ -14,4 +15,5 @@ class Platform:
     settings: Settings
     broker: RabbitBroker
     dispatcher: Dispatcher
+    secretbox: SecretBox
     notifier: LogNotifier = field(default_factory=LogNotifier)

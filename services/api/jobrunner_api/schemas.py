@@ -3,10 +3,12 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jobrunner_api.documents import ApiKey, Job, Tenant, Worker
+from jobrunner_api.documents import ApiKey, Job, Secret, Tenant, Worker
 from jobrunner_shared.messages import JobStatus, LogLine
+
+MAX_SECRET_BYTES = 64 * 1024
 
 
 class TokenOut(BaseModel):
@@ -57,6 +59,39 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The secret key. Shown only in this response.")
+
+
+class SecretIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    value: str = Field(
+        min_length=1,
+        description="The secret's value: at most 64 KiB of UTF-8, no NUL character. "
+        "Never returned by the API.",
+    )
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        # The messages never quote the value: errors of this model are answered as they are.
+        if len(value.encode()) > MAX_SECRET_BYTES:
+            raise ValueError(f"at most {MAX_SECRET_BYTES} bytes (64 KiB) of UTF-8")
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL character (it cannot be in an environment "
+                             "variable)")
+        return value
+
+
+class SecretOut(BaseModel):
+    """A secret as the API shows it: its name and dates, never its value."""
+
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, secret: Secret) -> "SecretOut":
+        return cls(name=secret.name, created_at=secret.created_at, updated_at=secret.updated_at)
 
 
 class AttemptOut(BaseModel):

@@ -6,11 +6,14 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobrunner_shared import secretbox
+
 DEV_SECRET = "development-only-secret-change-me-0000"  # noqa: S105 - refused outside development
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refusal must not print the settings, keys included.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "production"] = "production"
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in containers
@@ -23,6 +26,7 @@ class Settings(BaseSettings):
     consumer_prefetch: int = 8
 
     secret_key: str = ""
+    # Encrypts tenants' secrets; comma-separated keys: the first encrypts, all decrypt.
     encryption_key: str = ""
     admin_username: str = ""
     admin_password: str = ""
@@ -59,7 +63,7 @@ class Settings(BaseSettings):
     def _secrets(self) -> "Settings":
         if self.dev_mode:
             self.secret_key = self.secret_key or DEV_SECRET
-            self.encryption_key = self.encryption_key or DEV_SECRET
+            self.encryption_key = self.encryption_key or secretbox.DEV_KEY
             self.admin_username = self.admin_username or "admin"
             self.admin_password = self.admin_password or "admin"
             return self
@@ -77,6 +81,12 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+        problem = secretbox.production_problem(self.encryption_key)
+        if problem:
+            raise ValueError(
+                f"refusing to start outside development: {problem}; set it (e.g. `openssl rand "
+                "-hex 32`), or ENVIRONMENT=development for a local setup"
+            )
         return self
 
 

@@ -6,7 +6,8 @@ With `reply_to` the producer gets `{job_id, status}` or `{error}` (correlation_i
 
 What happens to a message:
 - accepted: the job is stored and published, then the message is acknowledged;
-- the producer's fault (not JSON, not a valid JobSpec, missing/unknown/revoked/worker key):
+- the producer's fault (not JSON, not a valid JobSpec, a secret the tenant does not have,
+  missing/unknown/revoked/worker key):
   copied to `jobrunner.jobs.rejected` with `x-reject-reason` and without the key, then
   acknowledged: retrying cannot make it valid;
 - a dependency is down (MongoDB, RabbitMQ): not acknowledged, so it comes back later; the
@@ -109,13 +110,17 @@ async def _accept(platform: Platform, raw: AbstractIncomingMessage, body: bytes)
                 "(it is the idempotency key)"
             )
         spec = spec.model_copy(update={"idempotency_key": raw.message_id})
-    if spec.idempotency_key:
-        # Why: deliveries are handled concurrently, and two copies of one message racing
-        # through jobs.submit could both store a job; one at a time, the second finds the first.
-        async with job_lock(f"idempotency:{tenant_id}:{spec.idempotency_key}"):
+    try:
+        if spec.idempotency_key:
+            # Why: deliveries are handled concurrently, and two copies of one message racing
+            # through jobs.submit could both store a job; one at a time, the second finds the
+            # first.
+            async with job_lock(f"idempotency:{tenant_id}:{spec.idempotency_key}"):
+                job, created = await jobs.submit(spec, tenant_id, platform.dispatcher)
+        else:
             job, created = await jobs.submit(spec, tenant_id, platform.dispatcher)
-    else:
-        job, created = await jobs.submit(spec, tenant_id, platform.dispatcher)
+    except jobs.InvalidSubmission as exc:
+        raise Rejected(f"body.{exc.reason}") from exc
     log.info("AMQP submission %s: job %s%s", raw.message_id, job.id, "" if created else " (again)")
     return SubmitReply(job_id=str(job.id), status=job.status)
 

@@ -90,7 +90,7 @@ class Sweeper:
                 continue
             log.warning("publishing job %s attempt %s again: never confirmed", job.id,
                         job.attempt)
-            await self.platform.dispatcher.publish(job, mask=[])
+            await self.platform.dispatcher.publish(job)
 
     async def forget_old_workers(self, now: datetime) -> None:
         """Each worker process has an id of its own: old, gone ones would pile up in the list."""
