@@ -18,13 +18,14 @@ from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from jobrunner_master import metrics
+from jobrunner_master import metrics, secrets
 from jobrunner_master.keys import worker_key_owner
 from jobrunner_master.settings import Settings
 from jobrunner_master.slots import SlotConsumer
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
     AssignAck,
+    AttemptUnrunnable,
     EventAck,
     Heartbeat,
     JobAssignedEvent,
@@ -39,6 +40,7 @@ from jobrunner_shared.messages import (
     WorkerAuth,
     WorkerEvent,
 )
+from jobrunner_shared.secretbox import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
     ) -> None:
         super().__init__(names.WORKERS_NAMESPACE)
         self.settings = settings
+        self.secretbox = SecretBox(settings.encryption_key)
         self.broker = broker
         self.db = db
         self.dispatch_connection = dispatch_connection
@@ -121,7 +124,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
             self.dispatch_connection,
             worker_auth.capacity,
             assign=lambda job: self._assign(session, job),
-            still_wanted=self._still_wanted,
+            prepare=self._prepare,
         )
         self.sessions[sid] = session
         await self._publish(session.event("connected"), amqp.HEARTBEATS, names.WORKER_CONNECTED_KEY)
@@ -179,12 +182,29 @@ class WorkersNamespace(socketio.AsyncNamespace):
         taken = len(attempts) >= job.attempt and attempts[job.attempt - 1].get("worker")
         return doc["status"] == JobStatus.queued.value and not taken
 
+    async def _prepare(self, job: JobAssignment) -> JobAssignment | None:
+        """The assignment to send, its secrets decrypted; None if it must not run."""
+        if not await self._still_wanted(job):
+            return None
+        try:
+            return secrets.reveal(job, self.secretbox)
+        except secrets.SecretUnreadable as exc:
+            log.error("job %s attempt %s cannot run: %s", job.job_id, job.attempt, exc)
+            # Why: only the API writes job state; this event ends the job there, with the
+            # reason, instead of the job being offered to worker after worker in vain.
+            await self._publish(
+                AttemptUnrunnable(job_id=job.job_id, tenant_id=job.tenant_id,
+                                  attempt=job.attempt, error=str(exc)),
+                amqp.JOBS, names.JOB_UNRUNNABLE_KEY,
+            )
+            return None
+
     async def _assign(self, session: WorkerSession, job: JobAssignment) -> bool:
         if job.tenant_id != session.tenant_id or not set(job.labels) <= set(session.auth.labels):
             log.error("refusing to send job %s to worker %s: tenant or labels differ",
                       job.job_id, session.worker_id)
             return False
-        payload = job.model_dump()
+        payload = secrets.worker_payload(job)
         try:
             reply = await self.call(
                 names.EV_JOB_ASSIGN, payload, to=session.sid,

@@ -3,11 +3,15 @@
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jobrunner_shared import secretbox
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refusal must not print the settings, keys included.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "production"] = "production"
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in containers
@@ -29,6 +33,25 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # /metrics reads the depth of the dispatch queues from RabbitMQ at most this often.
     metrics_cache_seconds: float = 15.0
+    # The API's ENCRYPTION_KEY: the master decrypts a job's secrets just before `job:assign`.
+    encryption_key: str = ""
+
+    @property
+    def dev_mode(self) -> bool:
+        return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> "Settings":
+        if self.dev_mode:
+            self.encryption_key = self.encryption_key or secretbox.DEV_KEY
+            return self
+        problem = secretbox.production_problem(self.encryption_key)
+        if problem:
+            raise ValueError(
+                f"refusing to start outside development: {problem}; set it to the API's "
+                "ENCRYPTION_KEY, or ENVIRONMENT=development for a local setup"
+            )
+        return self
 
 
 @lru_cache

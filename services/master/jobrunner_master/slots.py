@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 # Returns True when the worker took the job; False to give it back to the queue.
 AssignFn = Callable[[JobAssignment], Awaitable[bool]]
-# Returns False for a job that must not run any more (cancelled, or a stale attempt).
-StillWantedFn = Callable[[JobAssignment], Awaitable[bool]]
+# Returns the assignment to send (secrets decrypted), or None for a job that must not run
+# (cancelled, a stale attempt, or unrunnable): its delivery is then acknowledged and dropped.
+PrepareFn = Callable[[JobAssignment], Awaitable[JobAssignment | None]]
 
 
 class SlotConsumer:
@@ -31,12 +32,12 @@ class SlotConsumer:
         connection: aio_pika.abc.AbstractRobustConnection,
         capacity: int,
         assign: AssignFn,
-        still_wanted: StillWantedFn,
+        prepare: PrepareFn,
     ) -> None:
         self._connection = connection
         self.capacity = capacity
         self._assign = assign
-        self._still_wanted = still_wanted
+        self._prepare = prepare
         self._channel: AbstractChannel | None = None
         self._queues: dict[str, AbstractQueue] = {}
         self._consumer_tags: dict[str, str] = {}
@@ -113,10 +114,11 @@ class SlotConsumer:
             return
         self.reserved += 1
         try:
-            if not await self._still_wanted(assignment):
-                await message.ack()  # cancelled while queued, or superseded: never starts
+            prepared = await self._prepare(assignment)
+            if prepared is None:
+                await message.ack()  # cancelled while queued, superseded, unrunnable: never starts
                 return
-            if await self._assign(assignment):
+            if await self._assign(prepared):
                 self.running.add((assignment.job_id, assignment.attempt))
                 await message.ack()
             else:
