@@ -72,3 +72,51 @@ def test_jobrunner_worker_is_the_worker(tmp_path: Path) -> None:
                                 capture_output=True, text=True, timeout=30, cwd=tmp_path)
         assert result.returncode != 0
         assert "API_KEY" in result.stderr, result.stderr
+
+
+def test_secrets_set_list_delete_and_submit_with_a_secret(platform, start_worker,
+                                                          tmp_path: Path) -> None:
+    # Given a logged-in tenant admin with a worker
+    name, password = f"cli-s-{secrets.token_hex(4)}", "cli-password-1"
+    with platform.admin().client() as admin:
+        assert admin.post("/tenants", json={"name": name, "admin_username": name,
+                                            "admin_password": password}).status_code == 201
+    url = platform.api_url
+    tenant = Tenant(platform, name, login(url, name, password))
+    start_worker(tenant.worker_key(), name="cli-secrets-worker")
+    assert jobrunner(url, tmp_path, "login", "-u", name, "-p", password).returncode == 0
+    value = f"cli-{secrets.token_hex(8)}"
+
+    # `secrets set` takes the value from stdin, without echo's line break
+    result = subprocess.run(
+        [str(BIN / "jobrunner"), "secrets", "set", "CLI_TOKEN"], input=value + "\n",
+        env={"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path),
+             "JOBRUNNER_API_URL": url}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "created secret CLI_TOKEN"
+    again = jobrunner(url, tmp_path, "secrets", "set", "CLI_TOKEN", "--value", value)
+    assert again.returncode == 0 and again.stdout.strip() == "replaced secret CLI_TOKEN"
+
+    # `secrets list` shows the name, never the value
+    listed = jobrunner(url, tmp_path, "secrets", "list")
+    assert listed.returncode == 0 and "CLI_TOKEN" in listed.stdout
+    assert value not in listed.stdout
+
+    # `submit --secret` gives the job the exact value, and its output shows ***
+    waited = jobrunner(url, tmp_path, "submit", "--secret", "CLI_TOKEN", "--env",
+                       f"EXPECTED={value}", "--wait", "--",
+                       'test "$CLI_TOKEN" = "$EXPECTED" && echo "match $CLI_TOKEN"')
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stdout.strip() == "match ***"
+
+    # A job naming an unknown secret is refused with the API's reason
+    unknown = jobrunner(url, tmp_path, "submit", "--secret", "NOPE", "--", "true")
+    assert unknown.returncode == 1 and "unknown secret NOPE" in unknown.stderr
+
+    # `secrets delete` removes it; deleting it again says it is not there
+    deleted = jobrunner(url, tmp_path, "secrets", "delete", "CLI_TOKEN")
+    assert deleted.returncode == 0 and deleted.stdout.strip() == "deleted secret CLI_TOKEN"
+    gone = jobrunner(url, tmp_path, "secrets", "delete", "CLI_TOKEN")
+    assert gone.returncode == 1 and "404" in gone.stderr
+    assert "CLI_TOKEN" not in jobrunner(url, tmp_path, "secrets", "list").stdout

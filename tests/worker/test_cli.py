@@ -186,3 +186,18 @@ def test_unreachable_api_is_a_clear_message(port, monkeypatch, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "cannot connect to the API" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_secret_from_stdin_loses_only_its_final_line_break(monkeypatch) -> None:
+    import argparse
+    import io
+
+    def read(stdin: str, value: str | None = None) -> str:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        return cli.read_secret_value(argparse.Namespace(name="X", value=value))
+
+    assert read("tok\n") == "tok"
+    assert read("tok\r\n") == "tok"
+    assert read("line1\nline2\n\n") == "line1\nline2\n"
+    assert read("no-newline") == "no-newline"
+    assert read("ignored\n", value="given\n") == "given\n"

@@ -136,6 +136,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         body["labels"] = args.label
     if args.env:
         body["env"] = parse_env(args.env)
+    if args.secret:
+        body["secrets"] = args.secret
     for key, value in (("timeout_seconds", args.timeout), ("max_retries", args.retries), ("priority", args.priority)):
         if value is not None:
             body[key] = value
@@ -229,6 +231,43 @@ def cmd_workers(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_secret_value(args: argparse.Namespace) -> str:
+    """--value, else a hidden prompt on a terminal, else stdin without its final line break."""
+    if args.value is not None:
+        return args.value
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Value of {args.name}: ")
+    value = sys.stdin.read()
+    # `echo "$TOKEN" | jobrunner secrets set NAME` must store the token, not token + newline.
+    return value[:-2] if value.endswith("\r\n") else value.removesuffix("\n")
+
+
+def cmd_secrets_set(args: argparse.Namespace) -> int:
+    value = read_secret_value(args)
+    if not value:
+        raise CliError("empty value: pass --value, or the value on standard input")
+    with client() as http:
+        response = http.put(f"/api/v1/secrets/{args.name}", json={"value": value})
+        secret = check(response)
+    print(f"{'created' if response.status_code == 201 else 'replaced'} secret {secret['name']}")
+    return 0
+
+
+def cmd_secrets_list(args: argparse.Namespace) -> int:
+    with client() as http:
+        found = check(http.get("/api/v1/secrets"))
+    rows = [[s.get("name"), when(s.get("created_at")), when(s.get("updated_at"))] for s in found]
+    print_table(["NAME", "CREATED", "UPDATED"], rows)
+    return 0
+
+
+def cmd_secrets_delete(args: argparse.Namespace) -> int:
+    with client() as http:
+        check(http.delete(f"/api/v1/secrets/{args.name}"))
+    print(f"deleted secret {args.name}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from .main import main as worker_main
 
@@ -252,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--name")
     submit.add_argument("--label", action="append", default=[], help="required worker label (repeatable)")
     submit.add_argument("--env", action="append", default=[], metavar="K=V", help="environment (repeatable)")
+    submit.add_argument("--secret", action="append", default=[], metavar="NAME",
+                        help="a secret of the tenant, as environment variable NAME (repeatable)")
     submit.add_argument("--timeout", type=int, metavar="SECONDS")
     submit.add_argument("--retries", type=int)
     submit.add_argument("--priority", type=int)
@@ -272,6 +313,22 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.set_defaults(func=cmd_jobs)
 
     sub.add_parser("workers", help="list workers").set_defaults(func=cmd_workers)
+
+    secrets = sub.add_parser("secrets", help="the tenant's secrets: set, list, delete")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True, metavar="ACTION")
+    secret_set = secrets_sub.add_parser(
+        "set", help="create or replace a secret; the value from --value, else standard input "
+        "(without its final line break), else a hidden prompt"
+    )
+    secret_set.add_argument("name", metavar="NAME")
+    secret_set.add_argument("--value", help="the value (visible in your shell history: prefer stdin)")
+    secret_set.set_defaults(func=cmd_secrets_set)
+    secrets_sub.add_parser("list", help="names and dates, never values").set_defaults(
+        func=cmd_secrets_list
+    )
+    secret_delete = secrets_sub.add_parser("delete", help="delete a secret")
+    secret_delete.add_argument("name", metavar="NAME")
+    secret_delete.set_defaults(func=cmd_secrets_delete)
     sub.add_parser("worker", help="run a worker (same as jobrunner-worker)").set_defaults(func=cmd_worker)
     return parser
 
