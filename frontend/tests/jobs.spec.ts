@@ -70,6 +70,12 @@ test("rows appear and change live from the events feed, without reload", async (
   await expect(row).toContainText("succeeded", { timeout: 8_000 });
   expect(navigations).toBe(0);
   expect(feeds).toBeGreaterThan(0);
+
+  // And the overview counts it (GET /stats) and lists it among the recent jobs
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+  await expect(page.getByRole("table", { name: "Recent jobs" }).getByRole("row", { name: new RegExp(name) })).toBeVisible();
+  await expect(page.getByRole("link", { name: /^succeeded: [1-9]\d*$/ })).toBeVisible();
+  await expect(page.getByRole("img", { name: /jobs per minute/i })).toBeVisible();
 });
 
 test("the API's validation errors appear at their fields", async ({ page }) => {

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -162,6 +162,53 @@ export const rerunJob = <ThrowOnError extends boolean = false>(options: Options<
 export const me = <ThrowOnError extends boolean = false>(options?: Options<MeData, ThrowOnError>) => (options?.client ?? client).get<MeResponses, unknown, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/me',
+    ...options
+});
+
+/**
+ * List Secrets
+ *
+ * The tenant's secrets by name: names and dates, never values.
+ */
+export const listSecrets = <ThrowOnError extends boolean = false>(options?: Options<ListSecretsData, ThrowOnError>) => (options?.client ?? client).get<ListSecretsResponses, unknown, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/secrets',
+    ...options
+});
+
+/**
+ * Delete Secret
+ *
+ * Delete a secret. An attempt queued after this, of a job that names it, does not run:
+ * the job fails with `secret_missing: <name>`.
+ */
+export const deleteSecret = <ThrowOnError extends boolean = false>(options: Options<DeleteSecretData, ThrowOnError>) => (options.client ?? client).delete<DeleteSecretResponses, DeleteSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/secrets/{name}',
+    ...options
+});
+
+/**
+ * Put Secret
+ *
+ * Create or replace a secret of the caller's tenant. The value is stored encrypted.
+ */
+export const putSecret = <ThrowOnError extends boolean = false>(options: Options<PutSecretData, ThrowOnError>) => (options.client ?? client).put<PutSecretResponses, PutSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/secrets/{name}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get Stats
+ */
+export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, unknown, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/stats',
     ...options
 });
 

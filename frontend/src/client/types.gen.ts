@@ -403,6 +403,64 @@ export type MeOut = {
 };
 
 /**
+ * SecretIn
+ */
+export type SecretIn = {
+    /**
+     * Value
+     *
+     * The secret's value: at most 64 KiB of UTF-8, no NUL character. Never returned by the API.
+     */
+    value: string;
+};
+
+/**
+ * SecretOut
+ *
+ * A secret as the API shows it: its name and dates, never its value.
+ */
+export type SecretOut = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * Stats
+ */
+export type Stats = {
+    /**
+     * By Status
+     *
+     * The tenant's jobs in each status.
+     */
+    by_status: {
+        [key in JobStatus]?: number;
+    };
+    /**
+     * Created Per Minute
+     *
+     * Jobs created in each of the last 60 minutes, oldest first; the last one is the current, partial minute.
+     */
+    created_per_minute: Array<number>;
+    /**
+     * Per Minute Since
+     *
+     * The start of the first minute below.
+     */
+    per_minute_since: string;
+};
+
+/**
  * TenantIn
  */
 export type TenantIn = {
@@ -945,6 +1003,104 @@ export type MeResponses = {
 };
 
 export type MeResponse = MeResponses[keyof MeResponses];
+
+export type ListSecretsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/secrets';
+};
+
+export type ListSecretsResponses = {
+    /**
+     * Response List Secrets Api V1 Secrets Get
+     *
+     * Successful Response
+     */
+    200: Array<SecretOut>;
+};
+
+export type ListSecretsResponse = ListSecretsResponses[keyof ListSecretsResponses];
+
+export type DeleteSecretData = {
+    body?: never;
+    path: {
+        /**
+         * Name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/secrets/{name}';
+};
+
+export type DeleteSecretErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DeleteSecretError = DeleteSecretErrors[keyof DeleteSecretErrors];
+
+export type DeleteSecretResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteSecretResponse = DeleteSecretResponses[keyof DeleteSecretResponses];
+
+export type PutSecretData = {
+    body: SecretIn;
+    path: {
+        /**
+         * Name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/secrets/{name}';
+};
+
+export type PutSecretErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PutSecretError = PutSecretErrors[keyof PutSecretErrors];
+
+export type PutSecretResponses = {
+    /**
+     * Replaced: attempts queued from now on get the new value
+     */
+    200: SecretOut;
+    /**
+     * Created
+     */
+    201: SecretOut;
+};
+
+export type PutSecretResponse = PutSecretResponses[keyof PutSecretResponses];
+
+export type GetStatsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/stats';
+};
+
+export type GetStatsResponses = {
+    /**
+     * Successful Response
+     */
+    200: Stats;
+};
+
+export type GetStatsResponse = GetStatsResponses[keyof GetStatsResponses];
 
 export type CreateTenantData = {
     body: TenantIn;

@@ -19,7 +19,7 @@ from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.jobs import InvalidSubmission
 from jobrunner_api.platform import Platform
 from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, secrets, tenants
-from jobrunner_api.routes import workers
+from jobrunner_api.routes import stats, workers
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.submissions import build_submit_router
 from jobrunner_api.sweeper import Sweeper
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
-    for module in (auth, tenants, api_keys, secrets, jobs, logs, workers, events):
+    for module in (auth, tenants, api_keys, secrets, jobs, logs, workers, events, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
 
