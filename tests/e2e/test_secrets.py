@@ -47,6 +47,7 @@ def test_set_list_replace_delete_and_the_value_is_never_returned(tenant: Tenant)
         assert created.json()["name"] == "DEPLOY_TOKEN"
         responses.append(client.put("/secrets/API_KEY", json={"value": other}))
         # And setting it again replaces it (200), keeping its creation date
+        time.sleep(0.01)  # dates are kept to the millisecond
         replaced = client.put("/secrets/DEPLOY_TOKEN", json={"value": value + "-2"})
         responses.append(replaced)
         assert replaced.status_code == 200
