@@ -13,6 +13,7 @@ import { Route as LayoutRouteImport } from './routes/_layout'
 import { Route as LoginRouteImport } from './routes/login'
 import { Route as LayoutIndexRouteImport } from './routes/_layout/index'
 import { Route as LayoutCredentialsRouteImport } from './routes/_layout/credentials'
+import { Route as LayoutSecretsRouteImport } from './routes/_layout/secrets'
 import { Route as LayoutWorkersRouteImport } from './routes/_layout/workers'
 import { Route as LayoutJobsIndexRouteImport } from './routes/_layout/jobs/index'
 import { Route as LayoutJobsJobIdRouteImport } from './routes/_layout/jobs/$jobId'
@@ -35,6 +36,11 @@ const LayoutIndexRoute = LayoutIndexRouteImport.update({
 const LayoutCredentialsRoute = LayoutCredentialsRouteImport.update({
   id: '/credentials',
   path: '/credentials',
+  getParentRoute: () => LayoutRoute,
+} as any)
+const LayoutSecretsRoute = LayoutSecretsRouteImport.update({
+  id: '/secrets',
+  path: '/secrets',
   getParentRoute: () => LayoutRoute,
 } as any)
 const LayoutWorkersRoute = LayoutWorkersRouteImport.update({
@@ -62,6 +68,7 @@ export interface FileRoutesByFullPath {
   '/': typeof LayoutIndexRoute
   '/login': typeof LoginRoute
   '/credentials': typeof LayoutCredentialsRoute
+  '/secrets': typeof LayoutSecretsRoute
   '/workers': typeof LayoutWorkersRoute
   '/jobs/$jobId': typeof LayoutJobsJobIdRoute
   '/jobs/new': typeof LayoutJobsNewRoute
@@ -70,6 +77,7 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/login': typeof LoginRoute
   '/credentials': typeof LayoutCredentialsRoute
+  '/secrets': typeof LayoutSecretsRoute
   '/workers': typeof LayoutWorkersRoute
   '/': typeof LayoutIndexRoute
   '/jobs/$jobId': typeof LayoutJobsJobIdRoute
@@ -81,6 +89,7 @@ export interface FileRoutesById {
   '/_layout': typeof LayoutRouteWithChildren
   '/login': typeof LoginRoute
   '/_layout/credentials': typeof LayoutCredentialsRoute
+  '/_layout/secrets': typeof LayoutSecretsRoute
   '/_layout/workers': typeof LayoutWorkersRoute
   '/_layout/': typeof LayoutIndexRoute
   '/_layout/jobs/$jobId': typeof LayoutJobsJobIdRoute
@@ -93,6 +102,7 @@ export interface FileRouteTypes {
     | '/'
     | '/login'
     | '/credentials'
+    | '/secrets'
     | '/workers'
     | '/jobs/$jobId'
     | '/jobs/new'
@@ -101,6 +111,7 @@ export interface FileRouteTypes {
   to:
     | '/login'
     | '/credentials'
+    | '/secrets'
     | '/workers'
     | '/'
     | '/jobs/$jobId'
@@ -111,6 +122,7 @@ export interface FileRouteTypes {
     | '/_layout'
     | '/login'
     | '/_layout/credentials'
+    | '/_layout/secrets'
     | '/_layout/workers'
     | '/_layout/'
     | '/_layout/jobs/$jobId'
@@ -153,6 +165,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof LayoutCredentialsRouteImport
       parentRoute: typeof LayoutRoute
     }
+    '/_layout/secrets': {
+      id: '/_layout/secrets'
+      path: '/secrets'
+      fullPath: '/secrets'
+      preLoaderRoute: typeof LayoutSecretsRouteImport
+      parentRoute: typeof LayoutRoute
+    }
     '/_layout/workers': {
       id: '/_layout/workers'
       path: '/workers'
@@ -186,6 +205,7 @@ declare module '@tanstack/react-router' {
 
 interface LayoutRouteChildren {
   LayoutCredentialsRoute: typeof LayoutCredentialsRoute
+  LayoutSecretsRoute: typeof LayoutSecretsRoute
   LayoutWorkersRoute: typeof LayoutWorkersRoute
   LayoutIndexRoute: typeof LayoutIndexRoute
   LayoutJobsJobIdRoute: typeof LayoutJobsJobIdRoute
@@ -195,6 +215,7 @@ interface LayoutRouteChildren {
 
 const LayoutRouteChildren: LayoutRouteChildren = {
   LayoutCredentialsRoute: LayoutCredentialsRoute,
+  LayoutSecretsRoute: LayoutSecretsRoute,
   LayoutWorkersRoute: LayoutWorkersRoute,
   LayoutIndexRoute: LayoutIndexRoute,
   LayoutJobsJobIdRoute: LayoutJobsJobIdRoute,

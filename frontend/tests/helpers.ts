@@ -29,8 +29,13 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** Submits a shell command from the New job form; returns the job page's URL. */
-export async function submitCommand(page: Page, command: string, extra: { name?: string; labels?: string } = {}): Promise<string> {
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New job" }).click();
+export async function submitCommand(
+  page: Page,
+  command: string,
+  extra: { name?: string; labels?: string; open?: boolean } = {},
+): Promise<string> {
+  // open: false when the form is already open (and partly filled in)
+  if (extra.open !== false) await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New job" }).click();
   await page.getByLabel("Command", { exact: true }).fill(command);
   if (extra.name) await page.getByLabel("Name").fill(extra.name);
   if (extra.labels) await page.getByLabel("Labels").fill(extra.labels);

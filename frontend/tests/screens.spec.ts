@@ -7,6 +7,7 @@ const PAGES = [
   { path: "/jobs", name: "jobs", heading: "Jobs" },
   { path: "/jobs/new", name: "new-job", heading: "New job" },
   { path: "/workers", name: "workers", heading: "Workers" },
+  { path: "/secrets", name: "secrets", heading: "Secrets" },
   { path: "/credentials", name: "credentials", heading: "Credentials" },
 ];
 

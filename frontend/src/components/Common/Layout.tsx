@@ -9,6 +9,7 @@ const NAV = [
   { to: "/jobs", label: "Jobs", active: (p: string) => p.startsWith("/jobs") && p !== "/jobs/new" },
   { to: "/jobs/new", label: "New job", active: (p: string) => p === "/jobs/new" },
   { to: "/workers", label: "Workers", active: (p: string) => p === "/workers" },
+  { to: "/secrets", label: "Secrets", active: (p: string) => p === "/secrets" },
   { to: "/credentials", label: "Credentials", active: (p: string) => p === "/credentials" },
 ] as const;
 

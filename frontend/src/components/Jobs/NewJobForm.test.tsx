@@ -23,6 +23,21 @@ describe("NewJobForm", () => {
     expect(onCreated).toHaveBeenCalled();
   });
 
+  it("sends secret names, and shows the API's unknown-secret refusal at the Secrets field", async () => {
+    const submit = vi.fn(async () => {
+      throw new ApiError(422, "secrets: unknown secret NOPE (set it first: PUT /api/v1/secrets/NOPE)");
+    });
+    render(<NewJobForm submit={submit} onCreated={() => {}} />);
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText("Command", { exact: true }), "deploy");
+    await user.type(screen.getByLabelText("Secrets"), "TOKEN, NOPE");
+    await user.click(screen.getByRole("button", { name: "Submit job" }));
+    expect(submit.mock.calls[0]).toMatchObject([{ secrets: ["TOKEN", "NOPE"] }]);
+    const field = screen.getByLabelText("Secrets");
+    expect(field).toHaveAttribute("aria-invalid", "true");
+    expect(field).toHaveAccessibleDescription(/unknown secret NOPE/);
+  });
+
   it("runs argv without a shell", async () => {
     const submit = vi.fn(async () => ({ id: "j" }) as JobOut);
     render(<NewJobForm submit={submit} onCreated={() => {}} />);

@@ -1,7 +1,9 @@
 import { type FormEvent, type ReactNode, useState } from "react";
 import type { JobOut, JobSpec } from "../../client";
-import { errorMessage, validationIssues } from "../../lib/api";
-import { EMPTY_FORM, type FieldErrors, fieldErrorsFrom, type JobFormValues, toJobSpec } from "./jobForm";
+import { ApiError, errorMessage, validationIssues } from "../../lib/api";
+import {
+  EMPTY_FORM, type FieldErrors, fieldErrorFromText, fieldErrorsFrom, type JobFormValues, toJobSpec,
+} from "./jobForm";
 
 interface Props {
   submit: (spec: JobSpec) => Promise<JobOut>;
@@ -25,7 +27,10 @@ export function NewJobForm({ submit, onCreated }: Props) {
       onCreated(await submit(spec));
     } catch (error) {
       const issues = validationIssues(error);
-      setErrors(issues.length ? fieldErrorsFrom(issues) : { form: errorMessage(error) });
+      if (issues.length) setErrors(fieldErrorsFrom(issues));
+      else if (error instanceof ApiError && error.status === 422 && typeof error.detail === "string") {
+        setErrors(fieldErrorFromText(error.detail));
+      } else setErrors({ form: errorMessage(error) });
     } finally {
       setBusy(false);
     }
@@ -93,6 +98,12 @@ export function NewJobForm({ submit, onCreated }: Props) {
         "Environment",
         <textarea {...aria("env", true)} rows={3} className="mono" value={values.env} onChange={set("env")} />,
         "NAME=value, one per line.",
+      )}
+      {field(
+        "secrets",
+        "Secrets",
+        <input {...aria("secrets", true)} className="mono" value={values.secrets} onChange={set("secrets")} />,
+        "Names of your secrets (see Secrets), comma-separated: each becomes an environment variable, shown as *** in the log.",
       )}
       <div className="grid-3">
         {field(

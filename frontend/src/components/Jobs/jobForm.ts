@@ -10,13 +10,14 @@ export interface JobFormValues {
   name: string;
   labels: string; // comma or space separated
   env: string; // KEY=value per line
+  secrets: string; // secret names, comma or space separated
   timeout: string;
   retries: string;
   priority: string;
 }
 
 export const EMPTY_FORM: JobFormValues = {
-  mode: "command", command: "", argv: "", name: "", labels: "", env: "", timeout: "", retries: "0", priority: "0",
+  mode: "command", command: "", argv: "", name: "", labels: "", env: "", secrets: "", timeout: "", retries: "0", priority: "0",
 };
 
 export type FieldErrors = Partial<Record<keyof JobFormValues | "form", string>>;
@@ -47,6 +48,8 @@ export function toJobSpec(values: JobFormValues): { spec?: JobSpec; errors: Fiel
   if (values.mode === "command" && !spec.command) errors.command = "a command to run";
   if (values.mode === "argv" && !spec.argv?.length) errors.argv = "at least one argument";
   if (values.name.trim()) spec.name = values.name.trim();
+  const secrets = values.secrets.split(/[\s,]+/).filter(Boolean);
+  if (secrets.length) spec.secrets = secrets;
   const timeout = int("timeout", values.timeout);
   if (timeout !== undefined) spec.timeout_seconds = timeout;
   const retries = int("retries", values.retries);
@@ -57,7 +60,7 @@ export function toJobSpec(values: JobFormValues): { spec?: JobSpec; errors: Fiel
 }
 
 const FIELD_OF: Record<string, keyof JobFormValues> = {
-  command: "command", argv: "argv", name: "name", labels: "labels", env: "env",
+  command: "command", argv: "argv", name: "name", labels: "labels", env: "env", secrets: "secrets",
   timeout_seconds: "timeout", max_retries: "retries", priority: "priority",
 };
 
@@ -71,4 +74,11 @@ export function fieldErrorsFrom(issues: ValidationIssue[]): FieldErrors {
     errors[key] = errors[key] ? `${errors[key]}; ${message}` : message;
   }
   return errors;
+}
+
+/** A 422 whose detail is one sentence naming its field ("secrets: unknown secret X ..."). */
+export function fieldErrorFromText(detail: string): FieldErrors {
+  const match = /^(\w+): (.+)$/s.exec(detail);
+  const field = match && FIELD_OF[match[1]];
+  return field ? { [field]: match[2] } : { form: detail };
 }
