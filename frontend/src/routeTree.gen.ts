@@ -14,6 +14,7 @@ import { Route as LoginRouteImport } from './routes/login'
 import { Route as LayoutIndexRouteImport } from './routes/_layout/index'
 import { Route as LayoutCredentialsRouteImport } from './routes/_layout/credentials'
 import { Route as LayoutSecretsRouteImport } from './routes/_layout/secrets'
+import { Route as LayoutTenantsRouteImport } from './routes/_layout/tenants'
 import { Route as LayoutWorkersRouteImport } from './routes/_layout/workers'
 import { Route as LayoutJobsIndexRouteImport } from './routes/_layout/jobs/index'
 import { Route as LayoutJobsJobIdRouteImport } from './routes/_layout/jobs/$jobId'
@@ -43,6 +44,11 @@ const LayoutSecretsRoute = LayoutSecretsRouteImport.update({
   path: '/secrets',
   getParentRoute: () => LayoutRoute,
 } as any)
+const LayoutTenantsRoute = LayoutTenantsRouteImport.update({
+  id: '/tenants',
+  path: '/tenants',
+  getParentRoute: () => LayoutRoute,
+} as any)
 const LayoutWorkersRoute = LayoutWorkersRouteImport.update({
   id: '/workers',
   path: '/workers',
@@ -69,6 +75,7 @@ export interface FileRoutesByFullPath {
   '/login': typeof LoginRoute
   '/credentials': typeof LayoutCredentialsRoute
   '/secrets': typeof LayoutSecretsRoute
+  '/tenants': typeof LayoutTenantsRoute
   '/workers': typeof LayoutWorkersRoute
   '/jobs/$jobId': typeof LayoutJobsJobIdRoute
   '/jobs/new': typeof LayoutJobsNewRoute
@@ -78,6 +85,7 @@ export interface FileRoutesByTo {
   '/login': typeof LoginRoute
   '/credentials': typeof LayoutCredentialsRoute
   '/secrets': typeof LayoutSecretsRoute
+  '/tenants': typeof LayoutTenantsRoute
   '/workers': typeof LayoutWorkersRoute
   '/': typeof LayoutIndexRoute
   '/jobs/$jobId': typeof LayoutJobsJobIdRoute
@@ -90,6 +98,7 @@ export interface FileRoutesById {
   '/login': typeof LoginRoute
   '/_layout/credentials': typeof LayoutCredentialsRoute
   '/_layout/secrets': typeof LayoutSecretsRoute
+  '/_layout/tenants': typeof LayoutTenantsRoute
   '/_layout/workers': typeof LayoutWorkersRoute
   '/_layout/': typeof LayoutIndexRoute
   '/_layout/jobs/$jobId': typeof LayoutJobsJobIdRoute
@@ -103,6 +112,7 @@ export interface FileRouteTypes {
     | '/login'
     | '/credentials'
     | '/secrets'
+    | '/tenants'
     | '/workers'
     | '/jobs/$jobId'
     | '/jobs/new'
@@ -112,6 +122,7 @@ export interface FileRouteTypes {
     | '/login'
     | '/credentials'
     | '/secrets'
+    | '/tenants'
     | '/workers'
     | '/'
     | '/jobs/$jobId'
@@ -123,6 +134,7 @@ export interface FileRouteTypes {
     | '/login'
     | '/_layout/credentials'
     | '/_layout/secrets'
+    | '/_layout/tenants'
     | '/_layout/workers'
     | '/_layout/'
     | '/_layout/jobs/$jobId'
@@ -172,6 +184,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof LayoutSecretsRouteImport
       parentRoute: typeof LayoutRoute
     }
+    '/_layout/tenants': {
+      id: '/_layout/tenants'
+      path: '/tenants'
+      fullPath: '/tenants'
+      preLoaderRoute: typeof LayoutTenantsRouteImport
+      parentRoute: typeof LayoutRoute
+    }
     '/_layout/workers': {
       id: '/_layout/workers'
       path: '/workers'
@@ -206,6 +225,7 @@ declare module '@tanstack/react-router' {
 interface LayoutRouteChildren {
   LayoutCredentialsRoute: typeof LayoutCredentialsRoute
   LayoutSecretsRoute: typeof LayoutSecretsRoute
+  LayoutTenantsRoute: typeof LayoutTenantsRoute
   LayoutWorkersRoute: typeof LayoutWorkersRoute
   LayoutIndexRoute: typeof LayoutIndexRoute
   LayoutJobsJobIdRoute: typeof LayoutJobsJobIdRoute
@@ -216,6 +236,7 @@ interface LayoutRouteChildren {
 const LayoutRouteChildren: LayoutRouteChildren = {
   LayoutCredentialsRoute: LayoutCredentialsRoute,
   LayoutSecretsRoute: LayoutSecretsRoute,
+  LayoutTenantsRoute: LayoutTenantsRoute,
   LayoutWorkersRoute: LayoutWorkersRoute,
   LayoutIndexRoute: LayoutIndexRoute,
   LayoutJobsJobIdRoute: LayoutJobsJobIdRoute,

@@ -14,10 +14,10 @@ export const env = {
 };
 
 /** Signs in through the login page, as a person would. */
-export async function logIn(page: Page): Promise<void> {
+export async function logIn(page: Page, as = { username: env.username, password: env.password }): Promise<void> {
   await page.goto("/login");
-  await page.getByLabel("Username").fill(env.username);
-  await page.getByLabel("Password").fill(env.password);
+  await page.getByLabel("Username").fill(as.username);
+  await page.getByLabel("Password").fill(as.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
 }

@@ -48,19 +48,24 @@ def test_a_tenant_cannot_read_or_touch_another_tenants_objects(platform, start_w
         assert client.get("/me").json()["tenant"]["name"] == b.name
 
 
-def test_only_the_platform_admin_creates_tenants(platform) -> None:
+def test_only_the_platform_admin_creates_and_lists_tenants(platform) -> None:
     tenant = platform.new_tenant()
     with tenant.client() as client:
         response = client.post(
             "/tenants", json={"name": "x", "admin_username": "x", "admin_password": "password1"}
         )
         assert response.status_code == 403
+        assert client.get("/tenants").status_code == 403
     with platform.admin().client() as admin:
         again = admin.post(
             "/tenants",
             json={"name": tenant.name, "admin_username": "other", "admin_password": "password1"},
         )
         assert again.status_code == 409
+        listed = admin.get("/tenants").json()
+        names = [t["name"] for t in listed]
+        assert tenant.name in names and names == sorted(names)
+        assert set(listed[0]) == {"id", "name", "created_at"}
 
 
 def test_a_revoked_key_cuts_the_worker_and_is_refused(tenant: Tenant, start_worker) -> None:

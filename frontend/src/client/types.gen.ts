@@ -1102,6 +1102,24 @@ export type GetStatsResponses = {
 
 export type GetStatsResponse = GetStatsResponses[keyof GetStatsResponses];
 
+export type ListTenantsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tenants';
+};
+
+export type ListTenantsResponses = {
+    /**
+     * Response List Tenants Api V1 Tenants Get
+     *
+     * Successful Response
+     */
+    200: Array<TenantOut>;
+};
+
+export type ListTenantsResponse = ListTenantsResponses[keyof ListTenantsResponses];
+
 export type CreateTenantData = {
     body: TenantIn;
     path?: never;

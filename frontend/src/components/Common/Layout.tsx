@@ -11,6 +11,7 @@ const NAV = [
   { to: "/workers", label: "Workers", active: (p: string) => p === "/workers" },
   { to: "/secrets", label: "Secrets", active: (p: string) => p === "/secrets" },
   { to: "/credentials", label: "Credentials", active: (p: string) => p === "/credentials" },
+  { to: "/tenants", label: "Tenants", active: (p: string) => p === "/tenants", adminOnly: true },
 ] as const;
 
 export function Layout() {
@@ -32,7 +33,7 @@ export function Layout() {
           <span className="brand-mark" aria-hidden="true">▶</span> jobrunner
         </Link>
         <nav aria-label="Main" className="nav">
-          {NAV.map((item) => (
+          {NAV.filter((item) => !("adminOnly" in item) || user?.platform_admin).map((item) => (
             <Link
               key={item.to}
               to={item.to}

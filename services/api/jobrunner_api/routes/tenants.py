@@ -25,3 +25,9 @@ async def create_tenant(body: TenantIn, _: PlatformAdminDep) -> TenantOut:
         tenant_id=str(tenant.id),
     ).insert()
     return TenantOut.of(tenant)
+
+
+@router.get("/tenants")
+async def list_tenants(_: PlatformAdminDep) -> list[TenantOut]:
+    """Every tenant, by name (platform admin only)."""
+    return [TenantOut.of(t) async for t in Tenant.find_all().sort(+Tenant.name)]
