@@ -3,12 +3,12 @@ import { logIn, shot, submitCommand } from "./helpers";
 
 // Every page at a phone's width, and in the dark theme, for a person to look at.
 const PAGES = [
-  { path: "/", name: "overview", heading: "Overview" },
-  { path: "/jobs", name: "jobs", heading: "Jobs" },
-  { path: "/jobs/new", name: "new-job", heading: "New job" },
-  { path: "/workers", name: "workers", heading: "Workers" },
-  { path: "/secrets", name: "secrets", heading: "Secrets" },
-  { path: "/credentials", name: "credentials", heading: "Credentials" },
+  { path: "/", name: "overview", heading: "Overview", nav: "Overview" },
+  { path: "/jobs", name: "jobs", heading: "Jobs", nav: "Jobs" },
+  { path: "/jobs/new", name: "new-job", heading: "New job", nav: "New job" },
+  { path: "/workers", name: "workers", heading: "Workers", nav: "Workers" },
+  { path: "/secrets", name: "secrets", heading: "Secrets", nav: "Secrets" },
+  { path: "/credentials", name: "credentials", heading: "Credentials", nav: "Credentials" },
 ];
 
 test("every page at phone width and in the dark theme", async ({ page }) => {
@@ -25,11 +25,13 @@ test("every page at phone width and in the dark theme", async ({ page }) => {
     for (const size of [{ width: 390, height: 844, tag: "phone" }, { width: 1280, height: 800, tag: "desktop" }]) {
       if (scheme === "light" && size.tag === "desktop") continue; // the other specs take those
       await page.setViewportSize(size);
-      for (const p of [...PAGES, { path: jobPath, name: "job-detail", heading: "" }]) {
+      for (const p of [...PAGES, { path: jobPath, name: "job-detail", heading: "", nav: "Jobs" }]) {
         await page.goto(p.path);
         if (p.heading) await expect(page.getByRole("heading", { name: p.heading, exact: true })).toBeVisible();
         else await expect(page.locator(".log-row").first()).toBeVisible();
         await expect(page.getByLabel("Tenant")).not.toHaveText("…");
+        // One nav item, the page's own, is marked as the current page
+        await expect(page.getByRole("navigation", { name: "Main" }).locator("[aria-current=page]")).toHaveText(p.nav);
         await page.waitForTimeout(300); // the data of polled queries
         await shot(page, `${p.name}-${size.tag}-${scheme}`);
         // Nothing wider than the screen, but what scrolls inside its own box (tables, the log)

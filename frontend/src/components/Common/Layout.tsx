@@ -37,6 +37,10 @@ export function Layout() {
             <Link
               key={item.to}
               to={item.to}
+              // Our own rule of what is active: the router's (a prefix match) would also mark
+              // Jobs on the new-job form.
+              activeOptions={{ exact: true }}
+              activeProps={{}}
               className={item.active(pathname) ? "active" : undefined}
               aria-current={item.active(pathname) ? "page" : undefined}
             >
