@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type ApiKeyCreated, type ApiKeyOut, createKey, listKeys, revokeKey } from "../../client";
 import { formatDate, timeAgo } from "../../lib/format";
+import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
 
 export function CredentialsPage() {
@@ -97,7 +98,6 @@ export function CredentialsPage() {
 }
 
 function KeyRow({ apiKey, onRevoke, busy }: { apiKey: ApiKeyOut; onRevoke: () => void; busy: boolean }) {
-  const [confirming, setConfirming] = useState(false);
   return (
     <tr aria-label={`Key ${apiKey.name}`}>
       <td>{apiKey.name}</td>
@@ -106,20 +106,7 @@ function KeyRow({ apiKey, onRevoke, busy }: { apiKey: ApiKeyOut; onRevoke: () =>
       <td className="nowrap">{formatDate(apiKey.created_at)}</td>
       <td className="nowrap">{timeAgo(apiKey.last_used_at)}</td>
       <td className="nowrap">
-        {confirming ? (
-          <span className="confirm">
-            <button type="button" className="danger" onClick={onRevoke} disabled={busy}>
-              Yes, revoke
-            </button>
-            <button type="button" onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </span>
-        ) : (
-          <button type="button" onClick={() => setConfirming(true)} aria-label={`Revoke ${apiKey.name}`}>
-            Revoke
-          </button>
-        )}
+        <ConfirmButton label="Revoke" name={`Revoke ${apiKey.name}`} confirm="Yes, revoke" onConfirm={onRevoke} busy={busy} />
       </td>
     </tr>
   );

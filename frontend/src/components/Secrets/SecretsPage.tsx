@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { deleteSecret, listSecrets, putSecret, type SecretOut } from "../../client";
 import { formatDate } from "../../lib/format";
+import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
 
 // A tenant's secrets: set (create or replace), list by name and date, delete. The API never
@@ -118,27 +119,13 @@ export function SecretsPage() {
 }
 
 function SecretRow({ secret, onDelete, busy }: { secret: SecretOut; onDelete: () => void; busy: boolean }) {
-  const [confirming, setConfirming] = useState(false);
   return (
     <tr aria-label={`Secret ${secret.name}`}>
       <td className="mono">{secret.name}</td>
       <td className="nowrap">{formatDate(secret.created_at)}</td>
       <td className="nowrap">{formatDate(secret.updated_at)}</td>
       <td className="nowrap">
-        {confirming ? (
-          <span className="confirm">
-            <button type="button" className="danger" onClick={onDelete} disabled={busy}>
-              Yes, delete
-            </button>
-            <button type="button" onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </span>
-        ) : (
-          <button type="button" onClick={() => setConfirming(true)} aria-label={`Delete ${secret.name}`}>
-            Delete
-          </button>
-        )}
+        <ConfirmButton label="Delete" name={`Delete ${secret.name}`} confirm="Yes, delete" onConfirm={onDelete} busy={busy} />
       </td>
     </tr>
   );
