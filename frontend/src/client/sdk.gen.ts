@@ -68,7 +68,7 @@ export const login = <ThrowOnError extends boolean = false>(options: Options<Log
  * `job` events (a job as `GET /jobs/{id}` shows it) and `worker` events (as in the list).
  *
  * A `ready` event opens the stream. A job may be sent again with the same state; clients
- * keep the newest by `updated_at`.
+ * keep the newest by `updated_at`. What changed before the stream opened is not sent.
  */
 export const events = <ThrowOnError extends boolean = false>(options?: Options<EventsData, ThrowOnError>) => (options?.client ?? client).get<EventsResponses, unknown, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
