@@ -36,10 +36,10 @@ export function WorkersPage() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Status</th>
-                <th scope="col">Labels</th>
+                <th scope="col" className="hide-phone">Labels</th>
                 <th scope="col">Running / capacity</th>
-                <th scope="col">Last heartbeat</th>
-                <th scope="col">Version</th>
+                <th scope="col" className="hide-phone">Last heartbeat</th>
+                <th scope="col" className="hide-phone">Version</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -55,16 +55,16 @@ export function WorkersPage() {
                   <td>
                     <StatusBadge status={w.status} />
                   </td>
-                  <td>
+                  <td className="hide-phone">
                     <Labels labels={w.labels} />
                   </td>
                   <td>
                     <Meter value={w.running} max={w.capacity} label={`${w.name} running jobs`} />
                   </td>
-                  <td className="nowrap" title={formatDate(w.last_heartbeat)}>
+                  <td className="nowrap hide-phone" title={formatDate(w.last_heartbeat)}>
                     {timeAgo(w.last_heartbeat)}
                   </td>
-                  <td className="mono">{w.version || "—"}</td>
+                  <td className="mono hide-phone">{w.version || "—"}</td>
                   <td>
                     <button
                       type="button"
