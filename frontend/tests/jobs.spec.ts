@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { apiSubmit, logIn, shot, submitCommand } from "./helpers";
 
 test.beforeEach(async ({ page }) => {
@@ -29,6 +30,14 @@ test("a job submitted from the form shows its log live, then in the jobs table",
   await expect(log.locator(".log-row", { hasText: "out line 1" }).locator(".log-no")).toHaveText("1");
   await expect(page.getByRole("heading", { name }).getByText("succeeded")).toBeVisible();
   await shot(page, "job-detail");
+  // The whole log downloads as text, stdout and stderr in the order they were read
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^job-[0-9a-f]{24}-attempt-1\.log$/);
+  const text = readFileSync((await file.path())!, "utf8");
+  expect(text).toContain("out line 1");
+  expect(text.indexOf("err line 5")).toBeGreaterThan(text.indexOf("out line 4"));
 
   // And the jobs table lists it, also when filtered by status and label, and finds it by search
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs", exact: true }).click();
