@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         middlewares=[ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
         logger=log_setup.broker_logger(),
+        # Why: "Received"/"Processed" for every message (heartbeats, log batches) drowns the
+        # logs at INFO; failures are still logged as errors.
+        log_level=logging.DEBUG,
     )
     dispatcher = Dispatcher(broker, settings.log_cap_bytes)
     platform = Platform(settings=settings, broker=broker, dispatcher=dispatcher,

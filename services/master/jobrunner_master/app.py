@@ -31,6 +31,9 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         middlewares=[amqp.ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
         logger=log_setup.broker_logger(),
+        # Why: "Received"/"Processed" for every message (heartbeats, log batches) drowns the
+        # logs at INFO; failures are still logged as errors.
+        log_level=logging.DEBUG,
     )
     mongo: AsyncMongoClient = AsyncMongoClient(
         settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
