@@ -55,6 +55,9 @@ def test_login_submit_wait_logs_jobs_and_workers(platform, start_worker, tmp_pat
 
     jobs = jobrunner(url, tmp_path, "jobs")
     assert jobs.returncode == 0 and job_id in jobs.stdout
+    found = jobrunner(url, tmp_path, "jobs", "--search", "HI THERE", "--status", "succeeded")
+    assert found.returncode == 0 and job_id in found.stdout
+    assert len(found.stdout.strip().splitlines()) == 2  # the header and that job
     workers = jobrunner(url, tmp_path, "workers")
     assert workers.returncode == 0 and "cli-worker" in workers.stdout
 

@@ -204,7 +204,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    params = {k: v for k, v in (("status", args.status), ("label", args.label), ("limit", args.limit)) if v}
+    given = (("status", args.status), ("label", args.label), ("worker", args.worker),
+             ("q", args.search), ("limit", args.limit))
+    params = {k: v for k, v in given if v}
     with client() as http:
         page = check(http.get("/api/v1/jobs", params=params))
     rows = []
@@ -309,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list jobs, newest first")
     jobs.add_argument("--status")
     jobs.add_argument("--label")
+    jobs.add_argument("--worker", help="worker name or id")
+    jobs.add_argument("--search", metavar="TEXT", help="text in the name, command or argv (any case)")
     jobs.add_argument("--limit", type=int)
     jobs.set_defaults(func=cmd_jobs)
 
