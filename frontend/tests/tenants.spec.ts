@@ -21,6 +21,19 @@ test("the platform admin creates a tenant whose admin then signs in to an empty 
   await expect(page.getByRole("status")).toContainText(`Created ${name}`);
   await expect(page.getByRole("row", { name: `Tenant ${name}` })).toBeVisible();
   await shot(page, "tenants");
+  for (const [scheme, size, tag] of [
+    ["light", { width: 390, height: 844 }, "phone-light"],
+    ["dark", { width: 390, height: 844 }, "phone-dark"],
+    ["dark", { width: 1280, height: 800 }, "desktop-dark"],
+  ] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.setViewportSize(size);
+    await shot(page, `tenants-${tag}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `tenants at ${size.width}px scrolls sideways`).toBeLessThanOrEqual(0);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByLabel("Tenant name").fill(name);
   await page.getByLabel("Admin username").fill(`${admin.username}-2`);
   await page.getByLabel("Admin password").fill(admin.password);

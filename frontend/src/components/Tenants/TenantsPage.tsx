@@ -87,7 +87,7 @@ export function TenantsPage() {
                 <tr>
                   <th scope="col">Name</th>
                   <th scope="col">Created</th>
-                  <th scope="col">ID</th>
+                  <th scope="col" className="hide-phone">ID</th>
                 </tr>
               </thead>
               <tbody>
@@ -95,7 +95,7 @@ export function TenantsPage() {
                   <tr key={tenant.id} aria-label={`Tenant ${tenant.name}`}>
                     <td>{tenant.name}</td>
                     <td className="nowrap">{formatDate(tenant.created_at)}</td>
-                    <td className="mono">{tenant.id}</td>
+                    <td className="mono hide-phone">{tenant.id}</td>
                   </tr>
                 ))}
               </tbody>
