@@ -4,6 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sse_starlette import ServerSentEvent
 
 from jobrunner_api import changes as changes_module
@@ -11,6 +12,10 @@ from jobrunner_api.changes import LOOKBACK, ChangeFeeds, JobChanges
 from jobrunner_api.documents import Job
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def sample(name: str) -> float | None:
+    return REGISTRY.get_sample_value(name)
 
 
 def job(job_id: str, at: datetime) -> Job:
@@ -67,12 +72,17 @@ def polls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 async def test_streams_of_one_tenant_share_one_poller(polls: list[str]) -> None:
     feeds = ChangeFeeds(poll_seconds=0.01, offline_after=20)
+    streams = sample("jobrunner_event_streams")
     async with feeds.subscribe("t1") as one, feeds.subscribe("t1") as two:
         first = await asyncio.wait_for(one.get(), 1)
         assert first.data == (await asyncio.wait_for(two.get(), 1)).data  # the same look
         assert len(feeds.feeds) == 1
         async with feeds.subscribe("t2"):
             await asyncio.sleep(0.05)
+            assert sample("jobrunner_event_streams") == streams + 3
+            assert sample("jobrunner_change_feeds") == 2
+    assert sample("jobrunner_event_streams") == streams
+    assert sample("jobrunner_change_feeds") == 0
     # Then each tenant was looked at by one poller, and none is left running
     assert set(polls) == {"t1", "t2"}
     assert feeds.feeds == {}

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pymongo.errors import PyMongoError
 from sse_starlette import ServerSentEvent
 
-from jobrunner_api import workers
+from jobrunner_api import metrics, workers
 from jobrunner_api.documents import Job, Worker
 from jobrunner_api.schemas import JobOut, WorkerOut
 from jobrunner_shared.messages import utcnow
@@ -139,13 +139,17 @@ class ChangeFeeds:
                 tenant_id, self.poll_seconds, self.offline_after)
         queue: asyncio.Queue[ServerSentEvent | None] = asyncio.Queue()
         feed.streams.add(queue)
+        metrics.EVENT_STREAMS.inc()
+        metrics.CHANGE_FEEDS.set(len(self.feeds))
         if feed.task is None or feed.task.done():
             feed.task = asyncio.create_task(feed.run(), name=f"change-feed-{tenant_id}")
             feed.task.add_done_callback(feed.ended)
         try:
             yield queue
         finally:
+            metrics.EVENT_STREAMS.dec()
             feed.streams.discard(queue)
             if not feed.streams and self.feeds.get(tenant_id) is feed:
                 del self.feeds[tenant_id]
                 feed.task.cancel()
+            metrics.CHANGE_FEEDS.set(len(self.feeds))

@@ -17,6 +17,14 @@ DISPATCH_LATENCY = Histogram(
     "From an attempt queued (submit or retry) to a worker taking it.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
 )
+EVENT_STREAMS = Gauge(
+    "jobrunner_event_streams", "Open GET /api/v1/events streams in this API process."
+)
+CHANGE_FEEDS = Gauge(
+    "jobrunner_change_feeds",
+    "Tenants whose changes this API process polls for its /events streams (one look each per "
+    "EVENTS_POLL_SECONDS).",
+)
 JOBS = Gauge(
     "jobrunner_jobs",
     "Jobs by status, all tenants (read from MongoDB at most every METRICS_CACHE_SECONDS).",
