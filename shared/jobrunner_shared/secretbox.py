@@ -46,6 +46,21 @@ def production_problem(setting: str) -> str | None:
     return None
 
 
+def checked_setting(setting: str, dev_mode: bool) -> str:
+    """ENCRYPTION_KEY as the API and the master use it: the development key when empty in
+    development; outside development, ValueError saying why a weak or missing one is refused."""
+    if dev_mode:
+        return setting or DEV_KEY
+    problem = production_problem(setting)
+    if problem:
+        raise ValueError(
+            f"refusing to start outside development: {problem}; set it (the same on the API and "
+            "every master, e.g. `openssl rand -hex 32`), or ENVIRONMENT=development for a local "
+            "setup"
+        )
+    return setting
+
+
 def fernet_key(key: str) -> bytes:
     """The Fernet key (URL-safe base64 of 32 bytes) derived from one ENCRYPTION_KEY entry."""
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=_INFO).derive(

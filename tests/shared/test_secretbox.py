@@ -6,6 +6,7 @@ from jobrunner_shared.secretbox import (
     DEV_KEY,
     SecretBox,
     SecretBoxError,
+    checked_setting,
     fernet_key,
     production_problem,
     split_keys,
@@ -84,3 +85,10 @@ def test_weak_settings_are_named_for_production(setting: str, problem: str) -> N
 
 def test_strong_keys_pass_for_production() -> None:
     assert production_problem(f"{STRONG},{OTHER}") is None
+
+
+def test_the_services_fill_in_the_dev_key_only_in_development() -> None:
+    assert checked_setting("", dev_mode=True) == DEV_KEY
+    assert checked_setting(STRONG, dev_mode=False) == STRONG
+    with pytest.raises(ValueError, match="refusing to start outside development: ENCRYPTION_KEY"):
+        checked_setting("", dev_mode=False)

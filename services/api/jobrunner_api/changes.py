@@ -68,10 +68,6 @@ async def changed_jobs(tenant_id: str, since: datetime) -> list[Job]:
         cursor = page[-1].updated_at
 
 
-class Backlogged(Exception):
-    """The stream's client reads slower than its tenant changes."""
-
-
 class TenantFeed:
     """The poller of one tenant and the queues of its open streams."""
 

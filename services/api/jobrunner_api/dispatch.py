@@ -13,6 +13,8 @@ from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import AttemptUnrunnable, DispatchQueueAdded, JobAssignment
 
 log = logging.getLogger(__name__)
+# A publish that did not reach RabbitMQ (or was not confirmed in time): the sweeper retries it.
+PUBLISH_ERRORS = (TimeoutError, AMQPError, ConnectionError, RuntimeError)
 
 
 class Dispatcher:
@@ -57,22 +59,23 @@ class Dispatcher:
     async def forget(self, job_id: str, attempt: int) -> None:
         await OutboxEntry.find_one(OutboxEntry.id == OutboxEntry.key(job_id, attempt)).delete()
 
-    async def publish(self, job: Job) -> bool:
+    async def publish(self, job: Job, sealed: dict[str, str] | None = None) -> bool:
         """Publish the job's current attempt, recorded before; True once RabbitMQ confirmed.
 
         The attempt carries the ciphertexts of the job's secrets as they are now; a secret
         deleted since the submission makes the attempt unrunnable instead (the job fails
-        saying which). On failure the outbox entry stays, and the sweeper publishes the
-        attempt later.
+        saying which). `sealed`: those ciphertexts when the caller has just read them all.
+        On failure the outbox entry stays, and the sweeper publishes the attempt later.
         """
-        try:
-            sealed, missing = await secretstore.sealed(job.tenant_id, job.secrets)
-        except PyMongoError as exc:
-            log.warning("job %s attempt %s not published yet (secrets unreadable: %r); the "
-                        "sweeper retries", job.id, job.attempt, exc)
-            return False
-        if missing:
-            return await self._unrunnable(job, f"secret_missing: {', '.join(missing)}")
+        if sealed is None:
+            try:
+                sealed, missing = await secretstore.sealed(job.tenant_id, job.secrets)
+            except PyMongoError as exc:
+                log.warning("job %s attempt %s not published yet (secrets unreadable: %r); the "
+                            "sweeper retries", job.id, job.attempt, exc)
+                return False
+            if missing:
+                return await self._unrunnable(job, f"secret_missing: {', '.join(missing)}")
         assignment = JobAssignment(
             job_id=str(job.id),
             tenant_id=job.tenant_id,
@@ -96,7 +99,7 @@ class Dispatcher:
                     priority=job.priority,
                     message_id=f"{job.id}:{job.attempt}",
                 )
-        except (TimeoutError, AMQPError, ConnectionError, RuntimeError) as exc:
+        except PUBLISH_ERRORS as exc:
             log.warning("job %s attempt %s not published yet (%r); the sweeper retries",
                         job.id, job.attempt, exc)
             return False
@@ -111,7 +114,7 @@ class Dispatcher:
             async with asyncio.timeout(self._timeout):
                 await amqp.publish_event(self._broker, event, amqp.JOBS,
                                          names.JOB_UNRUNNABLE_KEY)
-        except (TimeoutError, AMQPError, ConnectionError, RuntimeError) as exc:
+        except PUBLISH_ERRORS as exc:
             log.warning("job %s attempt %s: could not report it unrunnable yet (%r); the "
                         "sweeper retries", job.id, job.attempt, exc)
             return False

@@ -90,7 +90,7 @@ async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
             ).update({"$set": {"job_id": str(job.id)}})
     # Checked after the idempotency key, so that a repeat still gets the first job even if a
     # secret has gone since.
-    unknown = await secretstore.missing(tenant_id, spec.secrets)
+    sealed, unknown = await secretstore.sealed(tenant_id, spec.secrets)
     if unknown:
         if spec.idempotency_key:
             # Why: the key must not point at a job never stored; a corrected resend takes it.
@@ -105,7 +105,7 @@ async def submit(spec: JobSpec, tenant_id: str, dispatcher: Dispatcher,
     # its 201 is published, now or by the sweeper once RabbitMQ is back.
     await dispatcher.record(str(job.id), job.attempt)
     await job.insert()
-    await dispatcher.publish(job)
+    await dispatcher.publish(job, sealed=sealed)  # read just now: not again
     return job, True
 
 

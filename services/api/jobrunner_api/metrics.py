@@ -32,14 +32,19 @@ JOBS = Gauge(
 )
 
 
-async def count_jobs() -> None:
-    """Set JOBS from one `$group` over the jobs collection (a full scan on FerretDB)."""
+async def jobs_by_status(match: dict) -> dict[JobStatus, int]:
+    """How many jobs matching `match` are in each status: one `$group` (a scan on FerretDB)."""
     cursor = await Job.get_pymongo_collection().aggregate(
-        [{"$group": {"_id": "$status", "count": {"$sum": 1}}}]
+        [{"$match": match}, {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
     )
     counts = {doc["_id"]: doc["count"] async for doc in cursor}
-    for status in JobStatus:
-        JOBS.labels(status=status.value).set(counts.get(status.value, 0))
+    return {status: counts.get(status.value, 0) for status in JobStatus}
+
+
+async def count_jobs() -> None:
+    """Set JOBS, all tenants."""
+    for status, count in (await jobs_by_status({})).items():
+        JOBS.labels(status=status.value).set(count)
 
 
 # Awaited by the /metrics route before it renders: `await JOB_COUNTS(max_age_seconds)`.

@@ -64,6 +64,3 @@ async def sealed(tenant_id: str, names: list[str]) -> tuple[dict[str, str], list
             found[name] = secret.ciphertext
     return found, missing
 
-
-async def missing(tenant_id: str, names: list[str]) -> list[str]:
-    return (await sealed(tenant_id, names))[1]

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     def _secrets(self) -> "Settings":
         if self.dev_mode:
             self.secret_key = self.secret_key or DEV_SECRET
-            self.encryption_key = self.encryption_key or secretbox.DEV_KEY
+            self.encryption_key = secretbox.checked_setting(self.encryption_key, dev_mode=True)
             self.admin_username = self.admin_username or "admin"
             self.admin_password = self.admin_password or "admin"
             return self
@@ -81,12 +81,7 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters outside development")
-        problem = secretbox.production_problem(self.encryption_key)
-        if problem:
-            raise ValueError(
-                f"refusing to start outside development: {problem}; set it (e.g. `openssl rand "
-                "-hex 32`), or ENVIRONMENT=development for a local setup"
-            )
+        secretbox.checked_setting(self.encryption_key, dev_mode=False)
         return self
 
 

@@ -42,15 +42,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> "Settings":
-        if self.dev_mode:
-            self.encryption_key = self.encryption_key or secretbox.DEV_KEY
-            return self
-        problem = secretbox.production_problem(self.encryption_key)
-        if problem:
-            raise ValueError(
-                f"refusing to start outside development: {problem}; set it to the API's "
-                "ENCRYPTION_KEY, or ENVIRONMENT=development for a local setup"
-            )
+        self.encryption_key = secretbox.checked_setting(self.encryption_key, self.dev_mode)
         return self
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from jobrunner_api import metrics
 from jobrunner_api.deps import CallerDep
 from jobrunner_api.documents import Job
 from jobrunner_shared.messages import JobStatus, utcnow
@@ -35,13 +36,7 @@ def minute_buckets(created: list[datetime], now: datetime) -> tuple[datetime, li
 
 @router.get("/stats")
 async def get_stats(caller: CallerDep) -> Stats:
-    by_status = {s: 0 for s in JobStatus}
-    counted = Job.aggregate(
-        [{"$match": {"tenant_id": caller.tenant_id}}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-    )
-    async for row in counted:
-        if row["_id"] in by_status:
-            by_status[JobStatus(row["_id"])] = row["n"]
+    by_status = await metrics.jobs_by_status({"tenant_id": caller.tenant_id})
     now = utcnow()
     recent = Job.get_pymongo_collection().find(
         {"tenant_id": caller.tenant_id, "created_at": {"$gte": now - timedelta(minutes=MINUTES)}},
