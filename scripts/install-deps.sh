@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system services jobrunner runs against locally, when they are missing:
 #   rabbitmq  RabbitMQ from the distribution (apt-get)
-#   mongodb   nothing if `mongod` is on PATH, else FerretDB v1.24.2 (SQLite backend) built with Go
+#   mongodb   nothing if `mongod` is on PATH, else a JDK 17+ and Maven (apt-get, when missing) and the
+#             mongo-java-server launcher of infra/mongodb, built when its sources changed
 #   chromium  Debian's chromium (apt-get), for the dashboard's Playwright specs
 # scripts/install-deps.sh [rabbitmq] [mongodb] [chromium]   (no argument: rabbitmq and mongodb).
-# Idempotent; silent when there is nothing to do. `scripts/install-deps.sh --ferretdb-path` prints the FerretDB binary.
+# Idempotent; silent when there is nothing to do. See docs/local-database.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
-
-FERRETDB_VERSION=v1.24.2
-FERRETDB_HOME="${JOBRUNNER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jobrunner}/ferretdb-$FERRETDB_VERSION"
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -42,50 +40,65 @@ install_chromium() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
-# Prints the path of a working FerretDB v1 binary, or fails.
-ferretdb_path() {
-  local candidate
-  for candidate in "${FERRETDB_BIN:-}" "$(command -v ferretdb || true)" "$FERRETDB_HOME/ferretdb"; do
-    [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-    # v1 only: v2 dropped the SQLite backend. A plain `go install` build panics here (below).
-    if [[ "$("$candidate" --version 2>/dev/null)" == "version: v1."* ]]; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  return 1
+java_major() {  # the major version of `java` on PATH (17 for "17.0.15"), or nothing
+  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1
 }
 
-install_ferretdb() {
+# apt_install PACKAGE WHAT: installs a Debian package, or explains what to install instead.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 ||
+    die "$2 is needed for the local MongoDB stand-in: install it (or put mongod on PATH, or set MONGODB_URL)"
+  say "installing $1 with apt-get"
+  as_root apt-get update -qq || die "apt-get update failed: install $2 yourself (or put mongod on PATH, or set MONGODB_URL)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null ||
+    die "apt-get install $1 failed: install $2 yourself (or put mongod on PATH, or set MONGODB_URL)"
+}
+
+# The local MongoDB-compatible database: mongod when on PATH (nothing to do), else
+# mongo-java-server with the launcher of infra/mongodb, built with Maven into
+# infra/mongodb/target only when its sources or pom changed (a stamp holds their hash).
+install_mongodb() {
   command -v mongod >/dev/null 2>&1 && return 0
-  ferretdb_path >/dev/null && return 0
-  command -v go >/dev/null 2>&1 || die "neither mongod nor FerretDB found, and Go (1.22+) is needed to build FerretDB"
-  say "building FerretDB $FERRETDB_VERSION into $FERRETDB_HOME (a minute or two)"
-  # Not `go install ...@version`: that binary panics at start because FerretDB reads its
-  # version from build/version/version.txt, which is generated and not in the module.
-  local src
-  src=$(mktemp -d)
-  trap 'rm -rf "$src"' RETURN
-  local moddir
-  moddir=$(cd "$src" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -d "$moddir" ] || die "go mod download github.com/FerretDB/FerretDB@$FERRETDB_VERSION failed"
-  cp -r "$moddir/." "$src/"
-  chmod -R u+w "$src"
-  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
-  mkdir -p "$FERRETDB_HOME"
-  (cd "$src" && go build -buildvcs=false -o "$FERRETDB_HOME/ferretdb.tmp" ./cmd/ferretdb)
-  mv "$FERRETDB_HOME/ferretdb.tmp" "$FERRETDB_HOME/ferretdb"
-  ferretdb_path >/dev/null || die "the FerretDB build in $FERRETDB_HOME does not run"
+  # A JDK, not only a JRE (default-jre-headless): Maven compiles the launcher with javac.
+  command -v javac >/dev/null 2>&1 || apt_install default-jdk-headless "a Java 17+ JDK (java, javac)"
+  command -v mvn >/dev/null 2>&1 || apt_install maven "Maven 3"
+  local major
+  major=$(java_major)
+  [ "${major:-0}" -ge 17 ] 2>/dev/null || die "Java 17+ is needed for the local MongoDB stand-in; \`java\` is version ${major:-unknown}"
+  build_mongodb_launcher
 }
 
-[ "${1:-}" = --ferretdb-path ] && { ferretdb_path; exit; }
+MONGODB_PROJECT="$ROOT/infra/mongodb"
+MONGODB_STAMP="$MONGODB_PROJECT/target/.jobrunner-built"
+
+mongodb_sources_hash() {
+  (cd "$MONGODB_PROJECT" && find pom.xml src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+build_mongodb_launcher() {
+  mkdir -p "$MONGODB_PROJECT/target"
+  # One build at a time: two scripts/mongodb.sh start at once share infra/mongodb/target.
+  exec 9>"$MONGODB_PROJECT/target/.build.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  local hash
+  hash=$(mongodb_sources_hash)
+  if [ -f "$MONGODB_PROJECT/target/jobrunner-mongodb.jar" ] && [ "$(cat "$MONGODB_STAMP" 2>/dev/null)" = "$hash" ]; then
+    exec 9>&-
+    return 0
+  fi
+  say "building the MongoDB stand-in (infra/mongodb, mongo-java-server) with Maven"
+  rm -f "$MONGODB_STAMP"
+  (cd "$MONGODB_PROJECT" && mvn -q -B -Dstyle.color=never package) || die "the build of infra/mongodb failed (output above)"
+  echo "$hash" >"$MONGODB_STAMP"
+  exec 9>&-
+}
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(rabbitmq mongodb)
 for t in "${targets[@]}"; do
   case "$t" in
     rabbitmq) install_rabbitmq ;;
-    mongodb) install_ferretdb ;;
+    mongodb) install_mongodb ;;
     chromium) install_chromium ;;
     *) die "unknown target $t (rabbitmq, mongodb, chromium)" ;;
   esac

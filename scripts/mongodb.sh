@@ -2,9 +2,12 @@
 # Local MongoDB-compatible database for development and tests:
 # scripts/mongodb.sh {start|stop|status}
 #
-# Runs `mongod` when it is on PATH, else FerretDB v1 with its SQLite backend (built by
-# install-deps.sh when missing). Data, log and pid file in .data/mongodb (.data/mongodb-<port>
-# for another MONGODB_PORT); port MONGODB_PORT (27017), listening on 127.0.0.1 only.
+# Runs `mongod` when it is on PATH, else mongo-java-server through the launcher of
+# infra/mongodb (built by install-deps.sh when missing or changed; see docs/local-database.md).
+# Data, log and pid file in .data/mongodb (.data/mongodb-<port> for another MONGODB_PORT); port
+# MONGODB_PORT (27017), listening on 127.0.0.1 only.
+#   MONGODB_BACKEND  h2 (default: data in <dir>/h2, kept across restarts) or memory (gone at stop)
+#   MONGODB_HEAP     the stand-in's Java heap, -Xmx (default 1g; the JVM would take a quarter of RAM)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -12,10 +15,15 @@ PORT=${MONGODB_PORT:-27017}
 DIR="$DATA/mongodb"
 [ "$PORT" = 27017 ] || DIR="$DATA/mongodb-$PORT"  # a second server beside the default one
 PIDFILE="$DIR/mongodb.pid"
+KINDFILE="$DIR/mongodb.kind"  # what runs: mongod, or the stand-in and its backend
 LOG="$DIR/mongodb.log"
 WAIT_SECONDS=${MONGODB_START_TIMEOUT:-60}
+BACKEND=${MONGODB_BACKEND:-h2}
+HEAP=${MONGODB_HEAP:-1g}
+LAUNCHER="$ROOT/infra/mongodb/target"
 
 running() { pid_alive "$PIDFILE"; }
+kind() { cat "$KINDFILE" 2>/dev/null || echo "database"; }
 
 # ping: a real `ping` command over the wire protocol (OP_MSG), with nothing but python3.
 ping() {
@@ -61,28 +69,35 @@ EOF
 
 start() {
   if running; then
-    say "already running (pid $(cat "$PIDFILE")) on mongodb://localhost:$PORT"
+    say "already running: $(kind) (pid $(cat "$PIDFILE")) on mongodb://localhost:$PORT"
     return 0
   fi
-  mkdir -p "$DIR"
+  case "$BACKEND" in
+    h2 | memory) ;;
+    *) die "MONGODB_BACKEND is h2 or memory, not '$BACKEND'" ;;
+  esac
   tcp_open "$PORT" && die "port $PORT is taken by another process; stop it or set MONGODB_PORT"
-  local cmd
+  mkdir -p "$DIR"
+  local cmd kind
   if command -v mongod >/dev/null 2>&1; then
     mkdir -p "$DIR/mongod"
     cmd=(mongod --dbpath "$DIR/mongod" --port "$PORT" --bind_ip 127.0.0.1)
+    kind=mongod
   else
-    local ferretdb
-    ferretdb=$("$SCRIPTS/install-deps.sh" --ferretdb-path) ||
-      { "$SCRIPTS/install-deps.sh" mongodb && ferretdb=$("$SCRIPTS/install-deps.sh" --ferretdb-path); } ||
-      die "no mongod and no FerretDB"
-    mkdir -p "$DIR/ferretdb"
-    cmd=("$ferretdb" --handler=sqlite "--sqlite-url=file:$DIR/ferretdb/" "--listen-addr=127.0.0.1:$PORT"
-      "--state-dir=$DIR/ferretdb" --debug-addr=- --telemetry=disable --log-level=warn)
+    "$SCRIPTS/install-deps.sh" mongodb || die "no mongod, and the stand-in (Java, Maven, infra/mongodb) is not available"
+    cmd=(java "-Xmx$HEAP" -XX:+ExitOnOutOfMemoryError -cp "$LAUNCHER/jobrunner-mongodb.jar:$LAUNCHER/lib/*"
+      jobrunner.mongodb.Launcher --backend "$BACKEND" --host 127.0.0.1 --port "$PORT")
+    if [ "$BACKEND" = h2 ]; then
+      mkdir -p "$DIR/h2"
+      cmd+=(--file "$DIR/h2/jobrunner.mv")
+    fi
+    kind="mongo-java-server ($BACKEND)"
   fi
-  say "starting ${cmd[0]##*/} on mongodb://localhost:$PORT"
+  say "starting $kind on mongodb://localhost:$PORT"
   : >"$LOG"
   setsid nohup "${cmd[@]}" >>"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
+  echo "$kind" >"$KINDFILE"
   local deadline=$((SECONDS + WAIT_SECONDS))
   until ping; do
     if ! running || ((SECONDS >= deadline)); then
@@ -98,19 +113,19 @@ start() {
 
 stop() {
   if ! running; then
-    rm -f "$PIDFILE"
+    rm -f "$PIDFILE" "$KINDFILE"
     say "not running"
     return 0
   fi
-  say "stopping (pid $(cat "$PIDFILE"))"
+  say "stopping $(kind) (pid $(cat "$PIDFILE"))"
   stop_pid "$PIDFILE" 20
-  rm -f "$PIDFILE"
+  rm -f "$PIDFILE" "$KINDFILE"
   say "stopped"
 }
 
 status() {
   if running; then
-    say "running (pid $(cat "$PIDFILE")) on mongodb://localhost:$PORT"
+    say "running: $(kind) (pid $(cat "$PIDFILE")) on mongodb://localhost:$PORT"
   else
     say "stopped"
     return 3
