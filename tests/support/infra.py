@@ -3,9 +3,13 @@
 Each server comes from, in this order:
 1. `RABBITMQ_URL` / `MONGODB_URL` in the environment (`make test` sets them to the local
    services it started; CI may point them anywhere);
-2. a throwaway container (testcontainers) when a Docker engine answers;
-3. the local services of scripts/rabbitmq.sh and scripts/mongodb.sh, started when they are not
-   running and stopped at the end only when this session started them.
+2. throwaway containers (testcontainers: `rabbitmq:4-management`, `mongo:7`; TEST_RABBITMQ_IMAGE
+   and TEST_MONGODB_IMAGE choose others) when asked with `TEST_USE_DOCKER=1` (a Docker engine
+   must answer then);
+3. otherwise the local services of scripts/rabbitmq.sh and scripts/mongodb.sh, started when they
+   are not running and stopped at the end only when this session started them. The database is
+   `mongod` when on PATH, else the mongo-java-server stand-in with its in-memory backend
+   (MONGODB_BACKEND=h2 for the file one); see docs/local-database.md.
 
 A session works in its own RabbitMQ vhost and its own database (see tests/conftest.py), so a
 running `make dev` on the same servers is left alone.
@@ -32,11 +36,14 @@ MONGODB_IMAGE = os.environ.get("TEST_MONGODB_IMAGE", "mongo:7")
 
 
 # --- choosing where the servers come from -------------------------------------------------
+def docker_requested() -> bool:
+    """True when TEST_USE_DOCKER=1: the servers come from testcontainers, not the local scripts."""
+    return os.environ.get("TEST_USE_DOCKER", "0") == "1"
+
+
 @functools.cache
 def docker_available() -> bool:
     """True when a Docker engine answers within a few seconds (never hangs without one)."""
-    if os.environ.get("TEST_USE_DOCKER", "1") == "0":
-        return False
     if not os.environ.get("DOCKER_HOST") and not os.path.exists("/var/run/docker.sock"):
         return False
     # In a child process: the docker SDK leaks its socket when the engine is away, which
@@ -48,6 +55,14 @@ def docker_available() -> bool:
         return False
 
 
+def use_docker() -> bool:
+    if not docker_requested():
+        return False
+    if not docker_available():
+        raise RuntimeError("TEST_USE_DOCKER=1, but no Docker engine answers (DOCKER_HOST or /var/run/docker.sock)")
+    return True
+
+
 @contextlib.contextmanager
 def _testcontainers_warnings_ignored() -> Iterator[None]:
     # testcontainers 4.15 warns about its own deprecated internals (at import and while
@@ -57,13 +72,15 @@ def _testcontainers_warnings_ignored() -> Iterator[None]:
         yield
 
 
-def _script(name: str, action: str, *args: str, check: bool = True) -> int:
+def _script(name: str, action: str, *args: str, check: bool = True,
+            env: dict[str, str] | None = None) -> int:
     """Runs scripts/<name>.sh ACTION ARGS; raises with its output when it fails and `check`."""
     result = subprocess.run(
         [str(SCRIPTS_DIR / f"{name}.sh"), action, *args],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise RuntimeError(
@@ -74,11 +91,12 @@ def _script(name: str, action: str, *args: str, check: bool = True) -> int:
 
 
 @contextlib.contextmanager
-def local_service(name: str) -> Iterator[None]:
-    """scripts/<name>.sh running for the duration; stopped after only if started here."""
+def local_service(name: str, **start_env: str) -> Iterator[None]:
+    """scripts/<name>.sh running for the duration (started with `start_env`); stopped after
+    only if started here."""
     started = _script(name, "status", check=False) != 0
     if started:
-        _script(name, "start")
+        _script(name, "start", env=start_env)
     try:
         yield
     finally:
@@ -153,7 +171,7 @@ def rabbitmq_server() -> Iterator[RabbitMQ]:
         port = os.environ.get("RABBITMQ_MANAGEMENT_PORT", "15672")
         management = os.environ.get("RABBITMQ_MANAGEMENT_URL") or f"http://{host}:{port}"
         yield RabbitMQ(url, management, ctl=_local_ctl)
-    elif docker_available():
+    elif use_docker():
         with _testcontainers_warnings_ignored():
             from testcontainers.community.rabbitmq import RabbitMqContainer
 
@@ -191,7 +209,7 @@ def mongodb_server() -> Iterator[str]:
     """Yields a MongoDB server URL (no database in it)."""
     if url := os.environ.get("MONGODB_URL"):
         yield url
-    elif docker_available():
+    elif use_docker():
         with _testcontainers_warnings_ignored():
             from testcontainers.community.mongodb import MongoDbContainer
 
@@ -201,5 +219,6 @@ def mongodb_server() -> Iterator[str]:
         finally:
             container.stop()
     else:
-        with local_service("mongodb"):
+        # A test session keeps no data: the stand-in's faster in-memory backend, unless told.
+        with local_service("mongodb", MONGODB_BACKEND=os.environ.get("MONGODB_BACKEND", "memory")):
             yield f"mongodb://localhost:{os.environ.get('MONGODB_PORT', '27017')}"
