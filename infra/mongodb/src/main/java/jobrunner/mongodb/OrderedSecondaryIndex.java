@@ -35,6 +35,11 @@ import de.bwaldvogel.mongo.bson.Document;
  * {@code {lease_expires_at: {$lt: <date>}}} reads the dates only, not the documents without the
  * field.
  *
+ * <p>Of several secondary indexes that could answer, only the one pinning the most fields does
+ * (then a range or {@code $in} on the next, then the first created), as MongoDB's planner would
+ * prefer it: the server asks its indexes in the order they were created and takes the first
+ * that says yes.
+ *
  * <p>Rebuilt from the documents whenever it is opened (the H2 backend does so on every start).
  */
 final class OrderedSecondaryIndex<P> extends Index<P> {
@@ -46,7 +51,9 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
     private final Map<Object, P> positionsById = new HashMap<>();
     private final Comparator<? super P> naturalOrder;
     private final boolean usable;
-    private boolean multikey;
+    private volatile boolean multikey;
+    /** Its collection, known from the first document added: to see the other indexes. */
+    private volatile MongoCollection<P> collection;
 
     OrderedSecondaryIndex(String name, List<IndexKey> keys, boolean sparse, Comparator<? super P> naturalOrder) {
         super(name, keys, sparse);
@@ -63,6 +70,9 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
 
     @Override
     public synchronized void add(Document document, P position, MongoCollection<P> collection) {
+        if (collection != null) {
+            this.collection = collection;
+        }
         Set<KeyValue> keys = keysOf(document);
         if (keys != null) {
             link(idOf(document), position, keys);
@@ -167,8 +177,29 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
     // --- answering queries -------------------------------------------------------------------
 
     @Override
-    public synchronized boolean canHandle(Document query) {
-        return plan(query) != null;
+    public boolean canHandle(Document query) {
+        Plan plan = plan(query);
+        return plan != null && isBestFor(query, plan.score());
+    }
+
+    /** No other secondary index of the collection pins more, nor as much and was created first. */
+    private boolean isBestFor(Document query, int score) {
+        MongoCollection<P> known = collection;
+        if (known == null) {
+            return true;
+        }
+        boolean before = true;
+        for (Index<P> index : List.copyOf(known.getIndexes())) {
+            if (index == this) {
+                before = false;
+            } else if (index instanceof OrderedSecondaryIndex) {
+                Plan other = ((OrderedSecondaryIndex<P>) index).plan(query);
+                if (other != null && (other.score() > score || (before && other.score() == score))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     @Override
@@ -312,6 +343,11 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
 
         boolean hasRange() {
             return lower != null || upper != null;
+        }
+
+        /** How selective the plan looks: fields pinned, then a range or $in on the next one. */
+        int score() {
+            return 2 * prefix.size() + (in != null || hasRange() ? 1 : 0);
         }
 
         /**

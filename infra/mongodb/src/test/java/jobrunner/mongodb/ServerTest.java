@@ -241,7 +241,28 @@ class ServerTest {
 
             assertEquals(3, positions(ours.index("lease"), new Document("lease_expires_at", new Document("$lt", NOW))).size());
             assertEquals(150, positions(ours.index("tenant_status"), new Document("tenant_id", "t1").append("status", "running")).size());
-            assertEquals(600, positions(ours.index("tenant_created"), new Document("tenant_id", "t1")).size());
+            assertEquals(600, positions(ours.index("tenant_created"),
+                new Document("tenant_id", "t1").append("created_at", new Document("$lte", NOW))).size());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"memory", "h2"})
+    void of_several_secondary_indexes_the_one_pinning_most_fields_answers(String backend) throws Exception {
+        try (Server ours = new Server(backend, false, "ours.mv")) {
+            ours.jobs().insertMany(jobs());
+            createIndexes(ours.jobs());
+            Document tenantAndStatus = new Document("tenant_id", "t1").append("status", "running");
+            Document tenantOnly = new Document("tenant_id", "t1");
+            Document tenantSince = new Document("tenant_id", "t1").append("created_at", new Document("$gte", NOW));
+
+            // (tenant_id, status) was created first, (tenant_id, created_at) second
+            assertTrue(ours.index("tenant_status").canHandle(tenantAndStatus));
+            assertFalse(ours.index("tenant_created").canHandle(tenantAndStatus), "pins one field where the other pins two");
+            assertTrue(ours.index("tenant_status").canHandle(tenantOnly), "as good, and created first");
+            assertFalse(ours.index("tenant_created").canHandle(tenantOnly));
+            assertTrue(ours.index("tenant_created").canHandle(tenantSince), "a range on its next field");
+            assertFalse(ours.index("tenant_status").canHandle(tenantSince));
         }
     }
 
