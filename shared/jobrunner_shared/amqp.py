@@ -28,6 +28,7 @@ LOGS = RabbitExchange(names.LOGS_EXCHANGE, type=ExchangeType.TOPIC, durable=True
 HEARTBEATS = RabbitExchange(names.HEARTBEATS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 CONTROL = RabbitExchange(names.CONTROL_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange(names.DEAD_LETTER_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
+CHANGES = RabbitExchange(names.CHANGES_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 
 # Every queue that can reject names a dead-letter target, so nothing rejected is dropped.
 _DLX = {"x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE}
@@ -45,20 +46,25 @@ SUBMIT_QUEUE = RabbitQueue(
     routing_key=names.SUBMIT_KEY,
     arguments={**_DLX, "x-delivery-limit": SUBMIT_DELIVERY_LIMIT},
 )
-# Why single active consumer: every change of job state is made by one API process at a time
-# (under a per-job lock there), so job writes never interleave and need no conditional update.
-JOB_EVENTS_QUEUE = RabbitQueue(
-    names.JOB_EVENTS_QUEUE,
-    durable=True,
-    routing_key=names.JOB_EVENTS_PATTERN,
-    arguments={**_DLX, "x-single-active-consumer": True},
-)
-LOGS_QUEUE = RabbitQueue(
-    names.LOGS_QUEUE, durable=True, routing_key=names.LOGS_PATTERN, arguments=_DLX
-)
-HEARTBEATS_QUEUE = RabbitQueue(
-    names.HEARTBEATS_QUEUE, durable=True, routing_key=names.HEARTBEATS_PATTERN, arguments=_DLX
-)
+# Why quorum: these queues carry every state change of every job; replicated on a RabbitMQ
+# cluster, they survive the loss of a node. Any number of API processes consume them at once:
+# each change is an atomic conditional update in MongoDB, so no ordering between consumers is
+# needed. Why this delivery limit: a message requeued by a database outage comes back with a
+# growing pause (ConsumeErrorPolicy: some 20 minutes of outage in all); only one that fails on
+# every delivery for longer ends in the dead-letter queue (never dropped, as RabbitMQ
+# 4.x would past its default limit of 20 without a dead-letter exchange).
+EVENTS_DELIVERY_LIMIT = 200
+_EVENTS = {**_DLX, "x-delivery-limit": EVENTS_DELIVERY_LIMIT}
+
+
+def _events_queue(name: str, routing_key: str) -> RabbitQueue:
+    return RabbitQueue(name, queue_type=QueueType.QUORUM, durable=True, routing_key=routing_key,
+                       arguments=dict(_EVENTS))
+
+
+JOB_EVENTS_QUEUE = _events_queue(names.JOB_EVENTS_QUEUE, names.JOB_EVENTS_PATTERN)
+LOGS_QUEUE = _events_queue(names.LOGS_QUEUE, names.LOGS_PATTERN)
+HEARTBEATS_QUEUE = _events_queue(names.HEARTBEATS_QUEUE, names.HEARTBEATS_PATTERN)
 
 
 def channel(prefetch: int) -> Channel:
@@ -78,7 +84,7 @@ def dispatch_queue(name: str, routing_key: str) -> RabbitQueue:
 
 async def declare_topology(broker: RabbitBroker) -> None:
     """Every exchange, and the dead-letter queues, before anything publishes or consumes."""
-    for exchange in (JOBS, LOGS, HEARTBEATS, CONTROL):
+    for exchange in (JOBS, LOGS, HEARTBEATS, CONTROL, CHANGES):
         await broker.declare_exchange(exchange)
     dead_letters = await broker.declare_exchange(DEAD_LETTERS)
     queue = await broker.declare_queue(DEAD_LETTER_QUEUE)
@@ -108,6 +114,13 @@ async def publish_dead_letter(broker: RabbitBroker, body: bytes, reason: str, ro
     )
 
 
+async def publish_change(broker: RabbitBroker, message: Any, key: str) -> None:
+    """To the live feed of every API process: transient, and no route (no stream open
+    anywhere) is no error. Why not persistent: a feed queue lives only as long as its API
+    process, and a stream that (re)connects backfills from MongoDB."""
+    await broker.publish(message, exchange=CHANGES, routing_key=key, mandatory=False)
+
+
 async def publish_control(broker: RabbitBroker, message: Any, key: str) -> None:
     """To every master; with none running there is nobody to tell, so no route is no error."""
     await broker.publish(
@@ -128,6 +141,7 @@ class ConsumeErrorPolicy(BaseMiddleware):
     """
 
     retry_pause_seconds = 1.0
+    max_retry_pause_seconds = 6.0
     # Exceptions that mean "this message is malformed"; the FastAPI integration adds its own.
     invalid_errors: tuple[type[Exception], ...] = (ValidationError,)
 
@@ -142,13 +156,21 @@ class ConsumeErrorPolicy(BaseMiddleware):
             if isinstance(exc, TransientError) or dberrors.is_transient(exc):
                 # Why: the message is valid; requeue it, to be stored once the dependency is back.
                 log.warning("requeueing after a transient failure: %s", exc)
-                await asyncio.sleep(self.retry_pause_seconds)
+                await asyncio.sleep(self.retry_pause(msg))
                 raise NackMessage(requeue=True) from exc
             # Why: anything else would fail again on every delivery; a poison message must
             # not loop, so it is kept with the reason instead.
             log.exception("dead-lettering a message that failed to process")
             await self._dead_letter(msg, f"{type(exc).__name__}: {exc}"[:500])
         raise AckMessage()
+
+    def retry_pause(self, msg: Any) -> float:
+        """1 s, 2 s, ... up to 6 s by the message's deliveries so far (quorum queues count them):
+        EVENTS_DELIVERY_LIMIT deliveries ride out some 20 minutes of outage."""
+        headers = getattr(msg.raw_message, "headers", None) or {}
+        count = headers.get("x-delivery-count") or 0
+        count = count if isinstance(count, int) else 0
+        return min(self.max_retry_pause_seconds, self.retry_pause_seconds * (1 + count))
 
     async def _dead_letter(self, msg: Any, reason: str) -> None:
         raw = msg.raw_message

@@ -226,7 +226,8 @@ class JobFinishedEvent(JobFinished, WorkerRef):
 
 
 class CancelRequested(Message):
-    """A user asked to cancel a job (API -> the API process that owns job state changes)."""
+    """A user asked to cancel a job. Published by API versions before 0.2 (which applied job
+    state in one process); still applied if one is found in a queue."""
 
     kind: Literal["cancel_requested"] = "cancel_requested"
     tenant_id: str
@@ -235,7 +236,10 @@ class CancelRequested(Message):
 
 
 class AttemptExpired(AttemptRef):
-    """The platform gave up on an attempt: its worker went silent, or it overran its timeout."""
+    """The platform gave up on an attempt: its worker went silent, or it overran its timeout.
+
+    The sweeper applies this itself now; published by API versions before 0.2, still applied.
+    """
 
     kind: Literal["expired"] = "expired"
     tenant_id: str
@@ -313,6 +317,39 @@ class ApiKeyRevoked(Message):
 ControlMessage = Annotated[
     CancelAttempt | DrainWorker | DispatchQueueAdded | ApiKeyRevoked, Field(discriminator="kind")
 ]
+
+
+# --- the live feed: API -> every API process (changes exchange) ---------------------------------
+
+
+class JobChange(Message):
+    """A job's state as it is after a change was applied, for the /events streams."""
+
+    kind: Literal["job"] = "job"
+    tenant_id: str
+    job_id: str
+    updated_at: datetime  # the event id of the /events stream (Last-Event-ID)
+    data: str  # the job as `GET /jobs/{id}` shows it, as JSON: sent to streams as it is
+
+
+class WorkerChange(Message):
+    """A worker's state after a change (connected, beat with other jobs, drained, gone)."""
+
+    kind: Literal["worker"] = "worker"
+    tenant_id: str
+    worker_id: str
+    data: str  # the worker as `GET /workers` lists it, as JSON
+
+
+class LogChange(AttemptRef):
+    """Lines of an attempt were stored: wakes that job's log streams."""
+
+    kind: Literal["log"] = "log"
+    tenant_id: str
+    last_seq: int
+
+
+Change = Annotated[JobChange | WorkerChange | LogChange, Field(discriminator="kind")]
 
 
 # --- AMQP submission reply (SPEC §4) ---------------------------------------------------------------

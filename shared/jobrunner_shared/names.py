@@ -12,6 +12,7 @@ LOGS_EXCHANGE = "jobrunner.logs"  # topic: output batches
 HEARTBEATS_EXCHANGE = "jobrunner.heartbeats"  # topic: worker presence and heartbeats
 CONTROL_EXCHANGE = "jobrunner.control"  # topic: API -> every master (cancel, drain, ...)
 DEAD_LETTER_EXCHANGE = "jobrunner.dlx"  # fanout: where rejected messages end up
+CHANGES_EXCHANGE = "jobrunner.changes"  # topic: the live feed, API -> every API process
 
 # --- routing keys ---------------------------------------------------------------------------
 SUBMIT_KEY = "job.submit"  # SPEC §4: AMQP producers publish here
@@ -34,16 +35,28 @@ CONTROL_DRAIN_KEY = "control.worker.drain"
 CONTROL_QUEUE_ADDED_KEY = "control.queue.added"
 CONTROL_KEY_REVOKED_KEY = "control.apikey.revoked"
 CONTROL_PATTERN = "control.#"
+# The live feed: a change applied to MongoDB, for the /events and log streams of every API
+# process. + .<tenant>.
+CHANGE_JOB_KEY_PREFIX = "change.job"
+CHANGE_WORKER_KEY_PREFIX = "change.worker"
+CHANGE_LOG_KEY_PREFIX = "change.log"
+CHANGES_PATTERN = "change.#"
 
 # --- queues -----------------------------------------------------------------------------------
 SUBMIT_QUEUE = "jobrunner.jobs.submit"  # consumed by the API
 REJECTED_QUEUE = "jobrunner.jobs.rejected"  # SPEC §4: bad submissions, header x-reject-reason
-JOB_EVENTS_QUEUE = "jobrunner.api.job-events"
-LOGS_QUEUE = "jobrunner.api.logs"
-HEARTBEATS_QUEUE = "jobrunner.api.heartbeats"
+# Quorum queues consumed by every API process at once. ".v2": the classic queues of the same
+# name without it (one with a single active consumer) were retired; see RETIRED_QUEUES.
+JOB_EVENTS_QUEUE = "jobrunner.api.job-events.v2"
+LOGS_QUEUE = "jobrunner.api.logs.v2"
+HEARTBEATS_QUEUE = "jobrunner.api.heartbeats.v2"
+# Queues of earlier versions: an API that finds one moves what is left in it to its exchange
+# (so to the queue that replaced it), then deletes it.
+RETIRED_QUEUES = ("jobrunner.api.job-events", "jobrunner.api.logs", "jobrunner.api.heartbeats")
 DEAD_LETTER_QUEUE = "jobrunner.dead-letter"
 DISPATCH_QUEUE_PREFIX = "jobrunner.dispatch"  # + .<tenant>.<labelset>
 MASTER_CONTROL_QUEUE_PREFIX = "jobrunner.master.control"  # + .<instance>, exclusive
+API_CHANGES_QUEUE_PREFIX = "jobrunner.api.changes"  # + .<instance>, exclusive, auto-delete
 
 # Declared identically by the API (which publishes) and the master (which consumes): classic
 # queues, because quorum queues only support priorities from RabbitMQ 4.0 on.
@@ -85,3 +98,8 @@ def dispatch_queue(tenant_id: str, labels: list[str] | tuple[str, ...] | set[str
 
 def dispatch_routing_key(tenant_id: str, labels: list[str] | tuple[str, ...] | set[str]) -> str:
     return f"{DISPATCH_KEY_PREFIX}.{tenant_id}.{labelset_key(labels)}"
+
+
+def change_key(prefix: str, tenant_id: str) -> str:
+    """The routing key of a live-feed change of one tenant, e.g. change.job.<tenant>."""
+    return f"{prefix}.{tenant_id}"

@@ -372,7 +372,8 @@ def test_definitions_declare_exactly_what_the_services_declare() -> None:
 
     defs = definitions()
     exchanges = {e["name"]: e for e in defs["exchanges"]}
-    for exchange in (amqp.JOBS, amqp.LOGS, amqp.HEARTBEATS, amqp.CONTROL, amqp.DEAD_LETTERS):
+    for exchange in (amqp.JOBS, amqp.LOGS, amqp.HEARTBEATS, amqp.CONTROL, amqp.CHANGES,
+                     amqp.DEAD_LETTERS):
         got = exchanges.pop(exchange.name)
         assert got["type"] == exchange.type.value and got["durable"] is True
         assert got["auto_delete"] is False and got["internal"] is False and got["arguments"] == {}

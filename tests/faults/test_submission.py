@@ -3,10 +3,12 @@
 import asyncio
 import signal
 
+import aio_pika
 import httpx
 import pytest
 from bson import ObjectId
 
+from jobrunner_shared import names
 from tests.support.infra import RabbitMQ
 from tests.support.platform import BIN, Tenant
 from tests.support.ports import free_port
@@ -18,45 +20,42 @@ pytestmark = pytest.mark.e2e
 async def test_a_stored_but_never_published_job_is_published_by_the_sweeper(
     tenant: Tenant, start_worker, pymongo_db, record_counts
 ) -> None:
-    # Given what an API leaves when it dies after the write and before the publish: the job
-    # and its outbox entry, and nothing in RabbitMQ. (Made by copying a stored job's document.)
-    template = tenant.submit(command="echo from-the-outbox", labels=["never-matched"])
+    # Given what an API leaves when it dies after the write and before the publish: the job,
+    # due to be published, and nothing in RabbitMQ. (Made by copying a stored job's document.)
+    template = tenant.submit(command="echo from-the-sweeper", labels=["never-matched"])
     raw = await pymongo_db.jobs.find_one({"_id": ObjectId(template["id"])})
     orphan_id = ObjectId()
-    raw.update(_id=orphan_id, labels=["outbox"])
-    await pymongo_db.outbox.insert_one(
-        {"_id": f"{orphan_id}:1", "job_id": str(orphan_id), "attempt": 1,
-         "created_at": raw["created_at"]}
-    )
+    raw.update(_id=orphan_id, labels=["orphan"], publish_due_at=raw["created_at"])
     await pymongo_db.jobs.insert_one(raw)
     # When a worker that can run it is there
-    start_worker(tenant.worker_key(), labels="outbox")
+    start_worker(tenant.worker_key(), labels="orphan")
     # Then the sweeper publishes it and it runs, once
     done = tenant.wait_final(str(orphan_id), timeout=60)
     assert done["status"] == "succeeded"
-    assert [ln["text"] for ln in tenant.all_lines(str(orphan_id))] == ["from-the-outbox"]
+    assert [ln["text"] for ln in tenant.all_lines(str(orphan_id))] == ["from-the-sweeper"]
     assert len(done["attempts"]) == 1
-    assert await pymongo_db.outbox.find_one({"_id": f"{orphan_id}:1"}) is None
+    stored = await pymongo_db.jobs.find_one({"_id": orphan_id})
+    assert "publish_due_at" not in stored
     record_counts("the state an API leaves when it dies after the write", tenant,
                   [str(orphan_id)], 1)
 
 
-async def test_an_outbox_entry_whose_job_was_never_stored_is_dropped(
-    tenant: Tenant, pymongo_db
+async def test_a_confirmed_job_is_not_published_again(
+    platform, tenant: Tenant, pymongo_db, rabbitmq_url: str
 ) -> None:
-    # The API died after recording the attempt but before storing the job: nothing to run.
-    ghost = ObjectId()
-    await pymongo_db.outbox.insert_one(
-        {"_id": f"{ghost}:1", "job_id": str(ghost), "attempt": 1,
-         "created_at": ghost.generation_time}
-    )
-    for _ in range(100):
-        if await pymongo_db.outbox.find_one({"_id": f"{ghost}:1"}) is None:
-            break
-        await asyncio.sleep(0.1)
-    assert await pymongo_db.outbox.find_one({"_id": f"{ghost}:1"}) is None
-    with tenant.client() as client:
-        assert client.get(f"/jobs/{ghost}").status_code == 404
+    # Given a job no worker can run, confirmed by RabbitMQ when it was submitted
+    job = tenant.submit(command="echo once", labels=["nobody-has-this"])
+    stored = await pymongo_db.jobs.find_one({"_id": ObjectId(job["id"])})
+    assert "publish_due_at" not in stored
+    # When the sweeper has looked several times past the publish grace (3 s in tests)
+    await asyncio.sleep(5)
+    # Then its dispatch queue holds it once
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(
+            names.dispatch_queue(stored["tenant_id"], ["nobody-has-this"]), passive=True)
+        assert queue.declaration_result.message_count == 1
 
 
 async def test_workers_gone_for_long_are_forgotten(tenant: Tenant, pymongo_db) -> None:

@@ -1,6 +1,7 @@
 """Workers that die, hang or lie: no job is lost, none runs twice to completion (SPEC §6.2, §6.4).
 
-The platform under test runs with a 6 s lease and a 1 s sweep (tests/support/platform.py).
+The platform under test runs with the default lease (20 s), reconnect grace (5 s) and sweep
+(1 s): the times asserted are the promises of SPEC §6.2 as users get them.
 """
 
 import asyncio
@@ -18,6 +19,10 @@ from tests.support.platform import Tenant
 pytestmark = pytest.mark.e2e
 
 
+def second_attempt_started(job: dict) -> bool:
+    return job["attempt"] >= 2 and job["attempts"][1]["started_at"] is not None
+
+
 def test_a_worker_killed_mid_job_loses_the_attempt_to_another_worker(
     tenant: Tenant, start_worker, record_counts
 ) -> None:
@@ -28,12 +33,14 @@ def test_a_worker_killed_mid_job_loses_the_attempt_to_another_worker(
     job = tenant.submit(command="echo started; sleep 3; echo finished")
     tenant.wait_job(job["id"], lambda j: j["status"] == "running" and j["log_lines"] >= 1)
     start_worker(key, name="survivor")
-    # When the first worker is SIGKILLed
+    tenant.wait_workers_online(2)
+    # When the first worker is SIGKILLed (its connection closes)
     os.kill(first.pid, signal.SIGKILL)
     killed_at = time.monotonic()
-    # Then within the lease the job is given to the other worker, as a new attempt
-    second = tenant.wait_job(job["id"], lambda j: j["attempt"] == 2, timeout=30)
-    assert time.monotonic() - killed_at < 6 + 5
+    # Then within 10 s the job runs on the other worker, as a new attempt (SPEC §6.2)
+    second = tenant.wait_job(job["id"], second_attempt_started, timeout=30)
+    assert time.monotonic() - killed_at < 10
+    assert second["attempts"][1]["worker_name"] == "survivor"
     done = tenant.wait_final(job["id"], timeout=30)
     assert done["status"] == "succeeded"
     assert done["worker_name"] == "survivor"
@@ -70,13 +77,20 @@ def test_a_worker_stopped_past_its_lease_is_told_to_kill_the_stale_attempt(
     sleepy = start_worker(key, name="sleepy")
     tenant.wait_workers_online(1)
     marker = f"/tmp/jobrunner-stale-{uuid.uuid4().hex}"
-    job = tenant.submit(command=f"echo go; sleep 8; echo done >> {marker}")
+    # The first attempt sleeps well past the stop (a stopped sleep's time runs on), so that it
+    # is still running when its worker resumes; the next attempt goes straight to the end.
+    job = tenant.submit(command=f"echo go; if [ -e {marker}.first ]; then :; else "
+                                f"touch {marker}.first; sleep 60; fi; echo done >> {marker}")
     tenant.wait_job(job["id"], lambda j: j["status"] == "running")
     start_worker(key, name="awake")
-    # When the worker is stopped longer than the lease, and then resumed
+    tenant.wait_workers_online(2)
+    # When the worker is stopped (its connection stays open, it falls silent), then resumed
     os.killpg(sleepy.pid, signal.SIGSTOP)
+    stopped_at = time.monotonic()
     try:
-        tenant.wait_job(job["id"], lambda j: j["attempt"] == 2, timeout=30)
+        # Then within 30 s the job runs on the other worker (SPEC §6.2)
+        tenant.wait_job(job["id"], second_attempt_started, timeout=45)
+        assert time.monotonic() - stopped_at < 30
     finally:
         os.killpg(sleepy.pid, signal.SIGCONT)
     # Then attempt 2 runs to completion on the other worker, and the stale attempt is killed
@@ -87,6 +101,7 @@ def test_a_worker_stopped_past_its_lease_is_told_to_kill_the_stale_attempt(
     with open(marker) as written:
         assert written.read() == "done\n", "the stale attempt ran to completion too"
     os.unlink(marker)
+    os.unlink(f"{marker}.first")
     assert tenant.job(job["id"])["status"] == "succeeded"  # its late reports were ignored
     record_counts("a worker SIGSTOPped past its lease, then resumed", tenant, [job["id"]], 1)
 

@@ -13,15 +13,14 @@ from faststream_fastapi import FastStreamAPI
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
-from jobrunner_api import bootstrap, db
-from jobrunner_api.consumers import build_router
-from jobrunner_api.dispatch import Dispatcher
-from jobrunner_api.jobs import InvalidSubmission
+from jobrunner_api import bootstrap, db, migrations
+from jobrunner_api.consumers import build_routers
+from jobrunner_api.feed import Hub
+from jobrunner_api.jobstore import InvalidSubmission
 from jobrunner_api.platform import Platform
 from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, secrets, tenants
 from jobrunner_api.routes import stats, workers
 from jobrunner_api.settings import Settings, get_settings
-from jobrunner_api.submissions import build_submit_router
 from jobrunner_api.sweeper import Sweeper
 from jobrunner_shared import amqp, dberrors
 from jobrunner_shared import logging as log_setup
@@ -38,6 +37,7 @@ class ConsumeErrorPolicy(amqp.ConsumeErrorPolicy):
 
 def create_app(settings: Settings | None = None) -> FastStreamAPI:
     settings = settings or get_settings()
+    hub = Hub()
     broker = RabbitBroker(
         settings.rabbitmq_url,
         middlewares=[ConsumeErrorPolicy],
@@ -46,19 +46,23 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         # Why: "Received"/"Processed" for every message (heartbeats, log batches) drowns the
         # logs at INFO; failures are still logged as errors.
         log_level=logging.DEBUG,
+        # Why: changes published while the connection was down never reached this process's
+        # live-feed queue; its streams are ended, and their clients reconnect and catch up.
+        on_reconnected=[hub.reset],
     )
-    dispatcher = Dispatcher(broker, settings.log_cap_bytes)
-    platform = Platform(settings=settings, broker=broker, dispatcher=dispatcher,
+    platform = Platform(settings=settings, broker=broker, hub=hub,
                         secretbox=SecretBox(settings.encryption_key))
-    broker.include_router(build_router(platform))
-    broker.include_router(build_submit_router(platform))
+    for router in build_routers(platform):
+        broker.include_router(router)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = await db.connect(settings.mongodb_url, settings.mongodb_db)
         await bootstrap.ensure_admin(settings)
+        await migrations.retire_collections(client[settings.mongodb_db])
         await broker.connect()
         await amqp.declare_topology(broker)
+        await migrations.retire_queues(broker, settings.rabbitmq_url)
         app.state.platform = platform
         sweeper = asyncio.create_task(Sweeper(platform).run(), name="sweeper")
         try:

@@ -15,13 +15,9 @@ async def connect(url: str, database: str) -> AsyncMongoClient:
 
 
 async def ensure_indexes() -> None:
-    """Create each document's indexes one call at a time.
-
-    Why: FerretDB v1 crashes the connection when one createIndexes call names several
-    indexes that already exist; one index per call works on it and on MongoDB alike.
-    """
+    """Create each document's indexes (a no-op for those that exist)."""
     for document in ALL_DOCUMENTS:
-        collection = document.get_pymongo_collection()
-        for index in document.get_settings().indexes or []:
-            model = index.index if isinstance(index, IndexModelField) else IndexModel(index)
-            await collection.create_indexes([model])
+        models = [index.index if isinstance(index, IndexModelField) else IndexModel(index)
+                  for index in document.get_settings().indexes or []]
+        if models:
+            await document.get_pymongo_collection().create_indexes(models)

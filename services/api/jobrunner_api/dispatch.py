@@ -2,19 +2,27 @@
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from aiormq.exceptions import AMQPError
 from faststream.rabbit import RabbitBroker
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from jobrunner_api import secretstore
-from jobrunner_api.documents import DispatchQueue, Job, OutboxEntry
+from jobrunner_api.documents import DispatchQueue, JobView
 from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import AttemptUnrunnable, DispatchQueueAdded, JobAssignment
+from jobrunner_shared.messages import DispatchQueueAdded, JobAssignment
 
 log = logging.getLogger(__name__)
 # A publish that did not reach RabbitMQ (or was not confirmed in time): the sweeper retries it.
 PUBLISH_ERRORS = (TimeoutError, AMQPError, ConnectionError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class Unrunnable:
+    """The attempt can never run: why (e.g. secret_missing: NAME)."""
+
+    error: str
 
 
 class Dispatcher:
@@ -47,25 +55,13 @@ class Dispatcher:
         self._declared.add(queue_name)
         return queue_name
 
-    async def record(self, job_id: str, attempt: int) -> None:
-        """Note an attempt as to be published, before it is stored.
-
-        Why: whatever dies between the job's write and RabbitMQ's confirm, the entry is left,
-        and the sweeper publishes the attempt (or drops the entry if it was never stored).
-        """
-        await OutboxEntry(id=OutboxEntry.key(job_id, attempt), job_id=job_id,
-                          attempt=attempt).save()
-
-    async def forget(self, job_id: str, attempt: int) -> None:
-        await OutboxEntry.find_one(OutboxEntry.id == OutboxEntry.key(job_id, attempt)).delete()
-
-    async def publish(self, job: Job, sealed: dict[str, str] | None = None) -> bool:
-        """Publish the job's current attempt, recorded before; True once RabbitMQ confirmed.
+    async def publish(self, job: JobView, sealed: dict[str, str] | None = None) -> bool | Unrunnable:
+        """Publish the job's current attempt: True once RabbitMQ confirmed it, False when it
+        could not (the sweeper publishes it later), Unrunnable when it never can run.
 
         The attempt carries the ciphertexts of the job's secrets as they are now; a secret
-        deleted since the submission makes the attempt unrunnable instead (the job fails
-        saying which). `sealed`: those ciphertexts when the caller has just read them all.
-        On failure the outbox entry stays, and the sweeper publishes the attempt later.
+        deleted since the submission makes it unrunnable. `sealed`: those ciphertexts when the
+        caller has just read them all.
         """
         if sealed is None:
             try:
@@ -75,7 +71,7 @@ class Dispatcher:
                             "sweeper retries", job.id, job.attempt, exc)
                 return False
             if missing:
-                return await self._unrunnable(job, f"secret_missing: {', '.join(missing)}")
+                return Unrunnable(f"secret_missing: {', '.join(missing)}")
         assignment = JobAssignment(
             job_id=str(job.id),
             tenant_id=job.tenant_id,
@@ -103,21 +99,4 @@ class Dispatcher:
             log.warning("job %s attempt %s not published yet (%r); the sweeper retries",
                         job.id, job.attempt, exc)
             return False
-        await self.forget(str(job.id), job.attempt)
-        return True
-
-    async def _unrunnable(self, job: Job, error: str) -> bool:
-        """Tell the job-events consumer (the one writer of job state) that it cannot run."""
-        event = AttemptUnrunnable(job_id=str(job.id), tenant_id=job.tenant_id,
-                                  attempt=job.attempt, error=error)
-        try:
-            async with asyncio.timeout(self._timeout):
-                await amqp.publish_event(self._broker, event, amqp.JOBS,
-                                         names.JOB_UNRUNNABLE_KEY)
-        except PUBLISH_ERRORS as exc:
-            log.warning("job %s attempt %s: could not report it unrunnable yet (%r); the "
-                        "sweeper retries", job.id, job.attempt, exc)
-            return False
-        # Why forget: the event, now in RabbitMQ, ends the attempt; nothing is left to publish.
-        await self.forget(str(job.id), job.attempt)
         return True

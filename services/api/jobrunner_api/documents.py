@@ -1,18 +1,24 @@
-"""MongoDB documents (Beanie). Every document but Tenant carries its tenant_id."""
+"""MongoDB documents (Beanie) and the index behind every query the services make.
+
+Every document but Tenant carries its tenant_id. docs/architecture.md lists each query with
+the index that answers it; a query without one is a bug.
+"""
 
 from datetime import datetime
 from typing import Literal
 
 import pymongo
-from beanie import Document
+from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 
 from jobrunner_shared import names
 from jobrunner_shared.messages import JobStatus, LogLine, utcnow
 
+ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
 
-def unique(*keys: str) -> pymongo.IndexModel:
-    return pymongo.IndexModel([(k, pymongo.ASCENDING) for k in keys], unique=True)
+
+def unique(*keys: str, sparse: bool = False) -> pymongo.IndexModel:
+    return pymongo.IndexModel([(k, ASC) for k in keys], unique=True, sparse=sparse)
 
 
 class Tenant(Document):
@@ -51,9 +57,7 @@ class ApiKey(Document):
 
     class Settings:
         name = names.API_KEYS_COLLECTION
-        indexes = [
-            unique("key_hash"),
-            [("tenant_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)]]
+        indexes = [unique("key_hash"), [("tenant_id", ASC), ("created_at", DESC)]]
 
 
 class DispatchQueue(Document):
@@ -66,7 +70,7 @@ class DispatchQueue(Document):
 
     class Settings:
         name = names.DISPATCH_QUEUES_COLLECTION
-        indexes = [unique("queue"), [("tenant_id", pymongo.ASCENDING)]]
+        indexes = [unique("queue"), [("tenant_id", ASC)]]
 
 
 class Attempt(BaseModel):
@@ -77,7 +81,7 @@ class Attempt(BaseModel):
     exit_code: int | None = None
     error: str | None = None
     last_seq: int | None = None
-    log_lines: int = 0  # lines stored
+    log_lines: int = 0  # lines stored; only ever `$inc`ed, by the log consumer
     log_truncated: bool = False
     queued_at: datetime = Field(default_factory=utcnow)
     assigned_at: datetime | None = None
@@ -85,7 +89,21 @@ class Attempt(BaseModel):
     finished_at: datetime | None = None
 
 
-class Job(Document):
+class Lease(BaseModel):
+    """Who holds the current attempt, until when (renewed by its worker's heartbeats)."""
+
+    worker: str
+    expires_at: datetime
+    renewed_at: datetime  # the time of the presence event that last renewed it
+
+
+class JobRecord(BaseModel):
+    """Every field of a stored job (Job, below, is the same with Beanie's document machinery).
+
+    Pure pydantic: the state machine (transitions.py) and the readers work on JobView, which
+    needs no database to be made.
+    """
+
     tenant_id: str
     name: str | None = None
     command: str | None = None
@@ -97,6 +115,9 @@ class Job(Document):
     max_retries: int = 0
     priority: int = 0
     idempotency_key: str | None = None
+    # "<tenant>:<key>" when submitted with an idempotency key: unique (sparse), so that the
+    # insert itself decides which of two racing submissions made the job.
+    idempotency_scope: str | None = None
     rerun_of: str | None = None
 
     status: JobStatus = JobStatus.queued
@@ -107,18 +128,20 @@ class Job(Document):
     worker: str | None = None
     worker_name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)  # any change of state: GET /events
+    updated_at: datetime = Field(default_factory=utcnow)  # the last change of state
     started_at: datetime | None = None
     finished_at: datetime | None = None
     log_truncated: bool = False
+    # +1 on every change of state: each change is applied only to the version it was decided
+    # on (transitions.py), and clients keep the highest version they saw.
+    version: int = 1
 
-    class Settings:
-        name = names.JOBS_COLLECTION
-        indexes = [
-            [("tenant_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)],
-            [("tenant_id", pymongo.ASCENDING), ("status", pymongo.ASCENDING)],
-            [("tenant_id", pymongo.ASCENDING), ("updated_at", pymongo.ASCENDING)],
-        ]
+    # Bookkeeping of the platform, each with an index that the sweeper reads by:
+    # the current attempt must be published (again) to RabbitMQ once this passes; unset when
+    # RabbitMQ confirmed it.
+    publish_due_at: datetime | None = None
+    lease: Lease | None = None  # while a worker holds the current attempt
+    timeout_at: datetime | None = None  # while running with a timeout: then the platform ends it
 
     @property
     def current(self) -> Attempt:
@@ -130,42 +153,37 @@ class Job(Document):
         return f"attempts.{number - 1}.{name}"
 
 
-class OutboxEntry(Document):
-    """An attempt stored but not yet confirmed in RabbitMQ; `_id` is "<job>:<attempt>".
+class JobView(JobRecord):
+    """A job as read from MongoDB."""
 
-    Kept apart from the jobs so that it stays small: written before the publish, deleted after
-    the confirm; whatever is left was never confirmed and is published again.
-    """
+    id: PydanticObjectId = Field(alias="_id")
 
-    id: str  # type: ignore[assignment]
-    job_id: str
-    attempt: int
-    created_at: datetime = Field(default_factory=utcnow)
+
+class Job(Document, JobRecord):
+    """The jobs collection for Beanie: its indexes, and inserts."""
 
     class Settings:
-        name = "outbox"
-
-    @staticmethod
-    def key(job_id: str, attempt: int) -> str:
-        return f"{job_id}:{attempt}"
-
-
-class IdempotencyKey(Document):
-    """`_id` is "<tenant>:<key>": a unique index without partial-index support."""
-
-    id: str  # type: ignore[assignment]
-    job_id: str
-    created_at: datetime = Field(default_factory=utcnow)
-
-    class Settings:
-        name = "idempotency_keys"
+        name = names.JOBS_COLLECTION
+        indexes = [
+            [("tenant_id", ASC), ("_id", DESC)],  # GET /jobs (newest first), /stats per minute
+            [("tenant_id", ASC), ("status", ASC), ("_id", DESC)],  # ?status=, counts by status
+            [("tenant_id", ASC), ("labels", ASC), ("_id", DESC)],  # ?label=
+            [("tenant_id", ASC), ("worker", ASC), ("_id", DESC)],  # ?worker= (id)
+            [("tenant_id", ASC), ("worker_name", ASC), ("_id", DESC)],  # ?worker= (name)
+            [("tenant_id", ASC), ("updated_at", ASC)],  # /events backfill after a reconnect
+            [("status", ASC)],  # /metrics: counts by status, all tenants
+            unique("idempotency_scope", sparse=True),
+            [("publish_due_at", ASC)],  # sweeper: attempts never confirmed by RabbitMQ
+            [("lease.expires_at", ASC)],  # sweeper: attempts whose worker went away
+            [("lease.worker", ASC)],  # a worker disconnected: shorten its leases
+            [("timeout_at", ASC)],  # sweeper: attempts past their timeout
+        ]
 
 
 class LogChunk(Document):
     """One batch of consecutive lines of one attempt, as the worker sent it.
 
-    `_id` is "<job>:<attempt>:<first seq>", so a resent batch is a duplicate key, and every read
-    is a lookup by `_id` (the one lookup FerretDB v1 does not answer by scanning).
+    `_id` is "<job>:<attempt>:<first seq>", so a resent batch is a duplicate key: stored once.
     """
 
     id: str  # type: ignore[assignment]
@@ -178,24 +196,12 @@ class LogChunk(Document):
 
     class Settings:
         name = "log_chunks"
+        # Readers ask for the chunks of an attempt ending after a seq, in order.
+        indexes = [[("job_id", ASC), ("attempt", ASC), ("last_seq", ASC)]]
 
     @staticmethod
     def key(job_id: str, attempt: int, first_seq: int) -> str:
         return f"{job_id}:{attempt}:{first_seq}"
-
-
-class LogIndex(Document):
-    """Where an attempt's chunks start: `_id` is "<job>:<attempt>"."""
-
-    id: str  # type: ignore[assignment]
-    starts: list[int] = Field(default_factory=list)
-
-    class Settings:
-        name = "log_indexes"
-
-    @staticmethod
-    def key(job_id: str, attempt: int) -> str:
-        return f"{job_id}:{attempt}"
 
 
 class Worker(Document):
@@ -217,7 +223,11 @@ class Worker(Document):
 
     class Settings:
         name = "workers"
-        indexes = [[("tenant_id", pymongo.ASCENDING), ("name", pymongo.ASCENDING)]]
+        indexes = [
+            [("tenant_id", ASC), ("name", ASC)],  # GET /workers
+            [("connected", ASC), ("last_heartbeat", ASC)],  # sweeper: silent ones go offline
+            [("last_heartbeat", ASC)],  # sweeper: long gone ones are forgotten
+        ]
 
 
 class Secret(Document):
@@ -237,14 +247,11 @@ class Secret(Document):
 
     class Settings:
         name = names.SECRETS_COLLECTION
-        indexes = [[("tenant_id", pymongo.ASCENDING), ("name", pymongo.ASCENDING)]]
+        indexes = [[("tenant_id", ASC), ("name", ASC)]]
 
     @staticmethod
     def key(tenant_id: str, name: str) -> str:
         return f"{tenant_id}:{name}"
 
 
-ALL_DOCUMENTS = [
-    Tenant, User, ApiKey, DispatchQueue, Job, OutboxEntry, IdempotencyKey, LogChunk, LogIndex,
-    Worker, Secret,
-]
+ALL_DOCUMENTS = [Tenant, User, ApiKey, DispatchQueue, Job, LogChunk, Worker, Secret]

@@ -20,11 +20,6 @@ DISPATCH_LATENCY = Histogram(
 EVENT_STREAMS = Gauge(
     "jobrunner_event_streams", "Open GET /api/v1/events streams in this API process."
 )
-CHANGE_FEEDS = Gauge(
-    "jobrunner_change_feeds",
-    "Tenants whose changes this API process polls for its /events streams (one look each per "
-    "EVENTS_POLL_SECONDS).",
-)
 JOBS = Gauge(
     "jobrunner_jobs",
     "Jobs by status, all tenants (read from MongoDB at most every METRICS_CACHE_SECONDS).",
@@ -33,12 +28,11 @@ JOBS = Gauge(
 
 
 async def jobs_by_status(match: dict) -> dict[JobStatus, int]:
-    """How many jobs matching `match` are in each status: one `$group` (a scan on FerretDB)."""
-    cursor = await Job.get_pymongo_collection().aggregate(
-        [{"$match": match}, {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
-    )
-    counts = {doc["_id"]: doc["count"] async for doc in cursor}
-    return {status: counts.get(status.value, 0) for status in JobStatus}
+    """How many jobs matching `match` are in each status: one count per status, each by the
+    index (tenant_id, status, _id), or (status) for all tenants."""
+    collection = Job.get_pymongo_collection()
+    return {status: await collection.count_documents({**match, "status": status.value})
+            for status in JobStatus}
 
 
 async def count_jobs() -> None:

@@ -1,12 +1,12 @@
 """Response bodies of the REST API (request bodies are shared messages, e.g. JobSpec)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jobrunner_api.documents import ApiKey, Job, Secret, Tenant, Worker
-from jobrunner_shared.messages import JobStatus, LogLine
+from jobrunner_api.documents import ApiKey, JobView, Secret, Tenant, Worker
+from jobrunner_shared.messages import JobStatus, LogLine, utcnow
 
 MAX_SECRET_BYTES = 64 * 1024
 
@@ -128,13 +128,15 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    updated_at: datetime = Field(description="The job's last change (GET /events orders by it).")
+    updated_at: datetime = Field(description="The job's last change of state.")
+    version: int = Field(description="Counts the job's changes of state: of two copies of a "
+                         "job (from GET /events, say), the one with the higher version is newer.")
     log_lines: int = Field(description="Lines stored for the current attempt.")
     log_truncated: bool
     rerun_of: str | None
 
     @classmethod
-    def of(cls, job: Job) -> "JobOut":
+    def of(cls, job: JobView) -> "JobOut":
         return cls(
             id=str(job.id),
             attempts=[AttemptOut(**a.model_dump()) for a in job.attempts],
@@ -144,7 +146,7 @@ class JobOut(BaseModel):
                     "name", "status", "command", "argv", "labels", "env", "secrets",
                     "timeout_seconds", "max_retries", "priority", "exit_code", "error", "worker",
                     "worker_name", "attempt", "created_at", "started_at", "finished_at",
-                    "updated_at", "log_truncated", "rerun_of",
+                    "updated_at", "log_truncated", "rerun_of", "version",
                 }
             ),
         )
@@ -174,10 +176,23 @@ class WorkerOut(BaseModel):
     hostname: str
 
     @classmethod
-    def of(cls, worker: Worker, status: str) -> "WorkerOut":
+    def of(cls, worker: Worker, offline_after: float, now: datetime | None = None) -> "WorkerOut":
+        status = worker_status(worker, offline_after, now)
+        # An offline worker runs nothing the platform knows of: its jobs expire with its leases.
+        running = [] if status == "offline" else worker.running_jobs
         return cls(
             id=worker.id, name=worker.name, labels=worker.labels, capacity=worker.capacity,
-            running=len(worker.running_jobs), running_jobs=worker.running_jobs,
-            status=status, last_heartbeat=worker.last_heartbeat, version=worker.version,
-            hostname=worker.hostname,
+            running=len(running), running_jobs=running, status=status,
+            last_heartbeat=worker.last_heartbeat, version=worker.version, hostname=worker.hostname,
         )
+
+
+def worker_status(worker: Worker, offline_after: float, now: datetime | None = None) -> str:
+    """online, draining or offline; a worker silent for OFFLINE_AFTER counts as offline."""
+    now = now or utcnow()
+    fresh = worker.last_heartbeat is not None and (
+        now - worker.last_heartbeat < timedelta(seconds=offline_after)
+    )
+    if not worker.connected or not fresh:
+        return "offline"
+    return "draining" if worker.draining else "online"

@@ -39,20 +39,25 @@ class Settings(BaseSettings):
     worker_forget_after_seconds: float = 24 * 3600.0
     # The stored log of an attempt is capped here, with a visible truncation line (SPEC §6.8).
     log_cap_bytes: int = 64 * 1024 * 1024
-    # A running attempt whose worker is silent this long is given to another worker.
-    lease_seconds: float = 30.0
+    # An attempt whose worker has not reported it running for this long (a worker frozen, or
+    # cut off without its connection closing) is given to another worker: with heartbeats
+    # every 5 s and a sweep every second, within 30 s of its last heartbeat (SPEC §6.2).
+    lease_seconds: float = 20.0
+    # After a worker's connection closed, how long it has to reconnect and report its attempts
+    # before they are given to another worker: within 10 s of the close (SPEC §6.2).
+    reconnect_grace_seconds: float = 5.0
     # After its timeout, how long a job's worker has to report it before the platform does.
     timeout_grace_seconds: float = 15.0
     # An attempt not confirmed by RabbitMQ this long after it was stored is published again.
     outbox_grace_seconds: float = 10.0
-    sweep_interval_seconds: float = 5.0
-    # How often GET /events looks for changed jobs and workers.
-    events_poll_seconds: float = 1.0
-    # How often an SSE stream looks for new lines when it was not woken earlier.
-    log_poll_seconds: float = 0.25
+    # How often the sweeper looks for what is due (expired leases and timeouts, unconfirmed
+    # publishes): each look reads only what is due, by an index.
+    sweep_interval_seconds: float = 1.0
+    # A log stream is woken by the live feed as lines are stored; it also looks this often.
+    log_poll_seconds: float = 5.0
     # The process's own logs: "text" for people, "json" (one object per line) for collectors.
     log_format: Literal["text", "json"] = "text"
-    # /metrics counts jobs by status at most this often (a scan of the jobs collection).
+    # /metrics counts jobs by status (one count by index each) at most this often.
     metrics_cache_seconds: float = 15.0
 
     @property

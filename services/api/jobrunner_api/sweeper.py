@@ -1,8 +1,8 @@
-"""What nobody will report: expired leases, overrun timeouts, publishes never confirmed.
+"""What nobody will report: leases run out, timeouts overrun, publishes never confirmed.
 
-Runs in every API process. It changes no job itself: it publishes `AttemptExpired` on the
-job-events queue (whose single consumer applies it, once) or publishes an attempt again, so two
-API processes sweeping at once do no harm.
+Runs in every API process. Each look reads only what is due, by an index, at most BATCH at a
+time, and applies the transition itself: it is an atomic conditional update, so two API
+processes sweeping the same job at once change it once.
 """
 
 import asyncio
@@ -10,21 +10,20 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from beanie import PydanticObjectId
-
-from jobrunner_api.documents import Job, OutboxEntry, Worker
-from jobrunner_api.jobs import WORKER_LOST
+from jobrunner_api import transitions
+from jobrunner_api.documents import Job, Worker
 from jobrunner_api.platform import Platform
-from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import AttemptExpired, JobStatus, utcnow
+from jobrunner_shared.messages import utcnow
 
 log = logging.getLogger(__name__)
+BATCH = 100
 
 
 class Sweeper:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.settings = platform.settings
+        self.jobs = platform.jobs
         self.misses = 0
 
     async def run(self) -> None:
@@ -43,56 +42,46 @@ class Sweeper:
 
     async def sweep(self, now: datetime | None = None) -> None:
         now = now or utcnow()
-        await self.expire_attempts(now)
-        await self.republish_unconfirmed(now)
+        await self.expire_leases(now)
+        await self.end_overrun(now)
+        await self.publish_unconfirmed(now)
+        await self.platform.presence.mark_silent_offline(
+            now, self.settings.worker_offline_after_seconds)
         await self.forget_old_workers(now)
 
-    async def expire_attempts(self, now: datetime) -> None:
-        workers = {w.id: w async for w in Worker.find_all()}
-        active = Job.find({"status": {"$in": [JobStatus.queued.value, JobStatus.running.value]}})
-        async for job in active:
-            if job.current.worker is None:
-                continue  # not handed to any worker yet: it waits in RabbitMQ
-            reason = self.expiry(job, workers.get(job.current.worker), now)
-            if reason is not None:
-                await amqp.publish_event(
-                    self.platform.broker,
-                    AttemptExpired(job_id=str(job.id), tenant_id=job.tenant_id,
-                                   attempt=job.attempt, reason=reason),
-                    amqp.JOBS,
-                    names.JOB_EXPIRED_KEY,
-                )
+    async def _due(self, field: str, now: datetime) -> list[str]:
+        docs = await Job.get_pymongo_collection().find(
+            {field: {"$lte": now}}, {"_id": 1}
+        ).sort(field, 1).limit(BATCH).to_list()
+        return [str(doc["_id"]) for doc in docs]
 
-    def expiry(self, job: Job, worker: Worker | None, now: datetime) -> str | None:
-        """Why the platform must give up on the job's current attempt, if it must."""
-        attempt = job.current
-        lease = timedelta(seconds=self.settings.lease_seconds)
-        beat = worker.last_heartbeat if worker else None
-        heard = max(t for t in (attempt.assigned_at, attempt.started_at, beat) if t is not None)
-        if now - heard > lease:
-            return WORKER_LOST  # its worker has been silent for longer than the lease
-        taken = attempt.assigned_at or attempt.started_at
-        if (beat is not None and taken is not None and beat - taken > lease
-                and str(job.id) not in worker.running_jobs):
-            return WORKER_LOST  # its worker beats, but has not run it for a whole lease
-        grace = timedelta(seconds=self.settings.timeout_grace_seconds)
-        if (job.timeout_seconds and attempt.started_at is not None
-                and now - attempt.started_at > timedelta(seconds=job.timeout_seconds) + grace):
-            return "timeout"  # its worker did not end it in time: the platform does
-        return None
+    async def expire_leases(self, now: datetime) -> None:
+        """Attempts whose worker went away: silent for a lease, or disconnected past the grace."""
+        timing = self.jobs.timing
+        for job_id in await self._due("lease.expires_at", now):
+            job = await self.jobs.apply(
+                job_id, lambda j: transitions.lease_expired(j, now, timing))
+            if job is not None:
+                log.warning("job %s: its worker went away; attempt %s %s", job_id, job.attempt,
+                            job.status)
 
-    async def republish_unconfirmed(self, now: datetime) -> None:
-        cutoff = now - timedelta(seconds=self.settings.outbox_grace_seconds)
-        async for entry in OutboxEntry.find(OutboxEntry.created_at < cutoff):
-            job = await Job.get(PydanticObjectId(entry.job_id))
-            if job is None or job.attempt != entry.attempt or job.status != JobStatus.queued:
-                await entry.delete()  # never stored, or superseded: nothing to publish
-                continue
-            log.warning("publishing job %s attempt %s again: never confirmed", job.id,
+    async def end_overrun(self, now: datetime) -> None:
+        """Attempts past their timeout (plus TIMEOUT_GRACE_SECONDS) whose worker did not end them."""
+        timing = self.jobs.timing
+        for job_id in await self._due("timeout_at", now):
+            await self.jobs.apply(job_id, lambda j: transitions.timed_out(j, now, timing))
+
+    async def publish_unconfirmed(self, now: datetime) -> None:
+        """Attempts queued but not confirmed by RabbitMQ in time: published (again)."""
+        for job_id in await self._due("publish_due_at", now):
+            job = await self.jobs.get(job_id)
+            if job is None or job.publish_due_at is None:
+                continue  # published since the look
+            log.warning("publishing job %s attempt %s again: never confirmed", job_id,
                         job.attempt)
-            await self.platform.dispatcher.publish(job)
+            await self.jobs.publish(job)
 
     async def forget_old_workers(self, now: datetime) -> None:
         """Each worker process has an id of its own: old, gone ones would pile up in the list."""
         cutoff = now - timedelta(seconds=self.settings.worker_forget_after_seconds)
-        await Worker.find(Worker.last_heartbeat < cutoff).delete()
+        await Worker.get_pymongo_collection().delete_many({"last_heartbeat": {"$lt": cutoff}})

@@ -65,8 +65,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         try:
             yield
         finally:
-            for sid in list(workers.sessions):
-                await workers.on_disconnect(sid, "master shutting down")
+            await workers.shutdown()
             await broker.stop()
             await dispatch_connection.close()
             await mongo.close()

@@ -27,8 +27,6 @@ class Settings(BaseSettings):
     assign_timeout_seconds: float = 10.0
     # Socket.IO's per-message limit; log batches are kept below it by the worker.
     max_message_bytes: int = 4 * 1024 * 1024
-    # How often the master re-reads the dispatch queues, in case it missed an announcement.
-    queue_refresh_seconds: float = 30.0
     # The process's own logs: "text" for people, "json" (one object per line) for collectors.
     log_format: Literal["text", "json"] = "text"
     # /metrics reads the depth of the dispatch queues from RabbitMQ at most this often.

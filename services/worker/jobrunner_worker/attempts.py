@@ -7,6 +7,7 @@ Each attempt is a `Runner` whose lines go through an `AttemptLog` into the outbo
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jobrunner_shared import names
@@ -39,6 +40,8 @@ class Attempts:
         self._running: dict[AttemptKey, RunningAttempt] = {}
         self._finished: OrderedDict[AttemptKey, None] = OrderedDict()
         self._changed = asyncio.Event()
+        # Called whenever the set of running attempts changed (the session beats soon after).
+        self.on_change: Callable[[], None] = lambda: None
 
     def running_refs(self) -> list[AttemptRef]:
         return [AttemptRef(job_id=job_id, attempt=n) for job_id, n in self._running]
@@ -80,6 +83,7 @@ class Attempts:
             return AssignAck(accepted=False, reason=f"invalid assignment: {exc}")
         task = asyncio.create_task(self._run(assignment, runner, attempt_log))
         self._running[key] = RunningAttempt(runner, task)
+        self.on_change()
         log.info("job %s attempt %d: accepted", *key)
         return AssignAck(accepted=True)
 
@@ -119,6 +123,7 @@ class Attempts:
             while len(self._finished) > REMEMBER_FINISHED:
                 self._finished.popitem(last=False)
             self._changed.set()
+            self.on_change()
 
     def cancel(self, job_id: str, attempt: int) -> bool:
         running = self._running.get((job_id, attempt))

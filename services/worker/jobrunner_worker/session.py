@@ -67,6 +67,7 @@ class WorkerSession:
             handle_sigint=False,
         )
         self.heartbeat = Heartbeater(self.client, self.attempts, settings.heartbeat_interval)
+        self.attempts.on_change = self.heartbeat.poke
         self.connect_errors = 0
         self._stopping = False
         self._hurry = asyncio.Event()

@@ -6,21 +6,24 @@ from typing import Annotated
 from beanie import PydanticObjectId
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
-from jobrunner_api import jobs
+from jobrunner_api import transitions
 from jobrunner_api.deps import CallerDep, PlatformDep
-from jobrunner_api.documents import Job
+from jobrunner_api.documents import Job, JobView
 from jobrunner_api.schemas import JobOut, JobPage
-from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import CancelRequested, JobSpec, JobStatus
+from jobrunner_shared.messages import JobSpec, JobStatus, utcnow
 
 router = APIRouter(tags=["jobs"])
 
 
-async def tenant_job(job_id: str, tenant_id: str) -> Job:
+def not_found(job_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"job {job_id} not found")
+
+
+async def tenant_job(platform: PlatformDep, job_id: str, tenant_id: str) -> JobView:
     """The job, or 404 when it does not exist or belongs to another tenant."""
-    job = await Job.get(PydanticObjectId(job_id)) if PydanticObjectId.is_valid(job_id) else None
-    if job is None or job.tenant_id != tenant_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"job {job_id} not found")
+    job = await platform.jobs.get(job_id, tenant_id)
+    if job is None:
+        raise not_found(job_id)
     return job
 
 
@@ -38,7 +41,7 @@ async def submit_job(
 ) -> JobOut:
     if idempotency_key and not spec.idempotency_key:
         spec = spec.model_copy(update={"idempotency_key": idempotency_key})
-    job, created = await jobs.submit(spec, caller.tenant_id, platform.dispatcher)
+    job, created = await platform.jobs.submit(spec, caller.tenant_id)
     if not created:
         response.status_code = status.HTTP_200_OK
     return JobOut.of(job)
@@ -64,7 +67,7 @@ async def list_jobs(
     if label:
         query["labels"] = label
     if worker:
-        either.append([{"worker": worker}, {"worker_name": worker}])
+        either.append([{"worker": worker}, {"worker_name": worker}])  # MongoDB: index union
     if q:
         text = {"$regex": re.escape(q), "$options": "i"}
         either.append([{"name": text}, {"command": text}, {"argv": text}])
@@ -74,35 +77,35 @@ async def list_jobs(
         if not PydanticObjectId.is_valid(cursor):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="invalid cursor")
         query["_id"] = {"$lt": PydanticObjectId(cursor)}
-    items = await Job.find(query).sort(-Job.id).limit(limit + 1).to_list()
+    # One index each: (tenant_id, _id), with status, labels, worker or worker_name before _id.
+    docs = await Job.get_pymongo_collection().find(query).sort("_id", -1).limit(
+        limit + 1).to_list()
+    items = [JobView.model_validate(doc) for doc in docs]
     next_cursor = str(items[limit - 1].id) if len(items) > limit else None
     return JobPage(items=[JobOut.of(j) for j in items[:limit]], next_cursor=next_cursor)
 
 
 @router.get("/jobs/{job_id}")
-async def get_job(job_id: str, caller: CallerDep) -> JobOut:
-    return JobOut.of(await tenant_job(job_id, caller.tenant_id))
+async def get_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
+    return JobOut.of(await tenant_job(platform, job_id, caller.tenant_id))
 
 
 @router.post("/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
     """Ask for the job to end: a queued job never starts, a running one is stopped."""
-    job = await tenant_job(job_id, caller.tenant_id)
-    if not job.status.is_final:
-        await amqp.publish_event(
-            platform.broker,
-            CancelRequested(tenant_id=caller.tenant_id, job_id=job_id),
-            amqp.JOBS,
-            names.JOB_CANCEL_REQUESTED_KEY,
-        )
+    at = utcnow()
+    job = await platform.jobs.apply(
+        job_id, lambda current: transitions.cancel_requested(current, at), caller.tenant_id)
+    if job is None:
+        raise not_found(job_id)
     return JobOut.of(job)
 
 
 @router.post("/jobs/{job_id}/rerun", status_code=status.HTTP_201_CREATED)
 async def rerun_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
-    old = await tenant_job(job_id, caller.tenant_id)
+    old = await tenant_job(platform, job_id, caller.tenant_id)
     spec = JobSpec.model_validate(
         old.model_dump(include=set(JobSpec.model_fields) - {"idempotency_key"})
     )
-    job, _ = await jobs.submit(spec, caller.tenant_id, platform.dispatcher, rerun_of=str(old.id))
+    job, _ = await platform.jobs.submit(spec, caller.tenant_id, rerun_of=str(old.id))
     return JobOut.of(job)

@@ -11,7 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from jobrunner_api import logs
 from jobrunner_api.deps import CallerDep, PlatformDep
-from jobrunner_api.documents import Attempt, Job
+from jobrunner_api.documents import Attempt, JobView
 from jobrunner_api.routes.jobs import tenant_job
 from jobrunner_api.schemas import LogPage
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["logs"])
 STREAM_BATCH = 1000
 
 
-def pick_attempt(job: Job, number: int | None) -> Attempt:
+def pick_attempt(job: JobView, number: int | None) -> Attempt:
     if number is None:
         return job.current
     if not 1 <= number <= len(job.attempts):
@@ -31,11 +31,12 @@ def pick_attempt(job: Job, number: int | None) -> Attempt:
 async def read_logs(
     job_id: str,
     caller: CallerDep,
+    platform: PlatformDep,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     attempt: Annotated[int | None, Query(ge=1)] = None,
 ) -> LogPage:
-    job = await tenant_job(job_id, caller.tenant_id)
+    job = await tenant_job(platform, job_id, caller.tenant_id)
     chosen = pick_attempt(job, attempt)
     lines = await logs.read_lines(job_id, chosen.number, after, limit)
     nxt = lines[-1].seq if lines else after
@@ -51,8 +52,12 @@ async def stream_logs(
     after: Annotated[int | None, Query(ge=0)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
-    """Stored lines after `Last-Event-ID` (or `?after=`), then live ones, then one `end`."""
-    job = await tenant_job(job_id, caller.tenant_id)
+    """Stored lines after `Last-Event-ID` (or `?after=`), then live ones, then one `end`.
+
+    Woken by the live feed whenever lines of the job were stored or its state changed (on any
+    API process); it reads them from MongoDB by index.
+    """
+    job = await tenant_job(platform, job_id, caller.tenant_id)
     cursor = after or 0
     if last_event_id and last_event_id.isdigit():
         cursor = int(last_event_id)
@@ -60,9 +65,8 @@ async def stream_logs(
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         nonlocal cursor, job
-        wake = platform.notifier.subscribe(job_id)
         attempt_no = job.attempt
-        try:
+        with platform.hub.log_waiter(job_id) as wake:
             while not await request.is_disconnected():
                 wake.clear()
                 lines = await logs.read_lines(job_id, attempt_no, cursor, STREAM_BATCH)
@@ -71,7 +75,7 @@ async def stream_logs(
                     payload = {"lines": [line.model_dump(mode="json") for line in lines]}
                     yield ServerSentEvent(data=json.dumps(payload), event="log", id=str(cursor))
                     continue
-                job = await Job.get(job.id) or job
+                job = await platform.jobs.get(job_id) or job
                 if job.attempt != attempt_no and not job.status.is_final:
                     attempt_no, cursor = job.attempt, 0  # a retry: follow the new attempt
                     yield ServerSentEvent(
@@ -86,17 +90,16 @@ async def stream_logs(
                     await asyncio.wait_for(wake.wait(), timeout=poll)
                 except TimeoutError:
                     pass
-        finally:
-            platform.notifier.unsubscribe(job_id, wake)
 
     return EventSourceResponse(events(), ping=15)
 
 
 @router.get("/jobs/{job_id}/logs/download", response_class=StreamingResponse)
 async def download_logs(
-    job_id: str, caller: CallerDep, attempt: Annotated[int | None, Query(ge=1)] = None
+    job_id: str, caller: CallerDep, platform: PlatformDep,
+    attempt: Annotated[int | None, Query(ge=1)] = None,
 ) -> StreamingResponse:
-    job = await tenant_job(job_id, caller.tenant_id)
+    job = await tenant_job(platform, job_id, caller.tenant_id)
     chosen = pick_attempt(job, attempt)
 
     async def body() -> AsyncIterator[bytes]:

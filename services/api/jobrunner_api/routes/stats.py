@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from bson import ObjectId
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -38,9 +39,9 @@ def minute_buckets(created: list[datetime], now: datetime) -> tuple[datetime, li
 async def get_stats(caller: CallerDep) -> Stats:
     by_status = await metrics.jobs_by_status({"tenant_id": caller.tenant_id})
     now = utcnow()
+    # A job's _id holds its creation time: the index (tenant_id, _id) alone answers this.
+    first = ObjectId.from_datetime(now - timedelta(minutes=MINUTES))
     recent = Job.get_pymongo_collection().find(
-        {"tenant_id": caller.tenant_id, "created_at": {"$gte": now - timedelta(minutes=MINUTES)}},
-        projection={"created_at": True, "_id": False},
-    )
-    start, buckets = minute_buckets([doc["created_at"] async for doc in recent], now)
+        {"tenant_id": caller.tenant_id, "_id": {"$gte": first}}, projection={"_id": True})
+    start, buckets = minute_buckets([doc["_id"].generation_time async for doc in recent], now)
     return Stats(by_status=by_status, per_minute_since=start, created_per_minute=buckets)

@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, HTTPException, status
 
-from jobrunner_api import workers
 from jobrunner_api.deps import CallerDep, PlatformDep
 from jobrunner_api.documents import Worker
 from jobrunner_api.schemas import WorkerOut
@@ -16,20 +15,17 @@ router = APIRouter(tags=["workers"])
 async def list_workers(caller: CallerDep, platform: PlatformDep) -> list[WorkerOut]:
     offline_after = platform.settings.worker_offline_after_seconds
     found = Worker.find(Worker.tenant_id == caller.tenant_id).sort(+Worker.name)
-    return [WorkerOut.of(w, workers.status(w, offline_after)) async for w in found]
+    return [WorkerOut.of(w, offline_after) async for w in found]
 
 
 @router.post("/workers/{worker_id}/drain", status_code=status.HTTP_202_ACCEPTED)
 async def drain_worker(worker_id: str, caller: CallerDep, platform: PlatformDep) -> WorkerOut:
-    worker = await Worker.get(worker_id)
-    if worker is None or worker.tenant_id != caller.tenant_id:
+    worker = await platform.presence.drain(worker_id, caller.tenant_id)
+    if worker is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"worker {worker_id} not found")
     await amqp.publish_control(
         platform.broker,
         DrainWorker(tenant_id=caller.tenant_id, worker_id=worker_id),
         names.CONTROL_DRAIN_KEY,
     )
-    worker.draining = True
-    await worker.save()
-    offline_after = platform.settings.worker_offline_after_seconds
-    return WorkerOut.of(worker, workers.status(worker, offline_after))
+    return WorkerOut.of(worker, platform.settings.worker_offline_after_seconds)

@@ -25,9 +25,8 @@ from faststream.rabbit.message import RabbitMessage as StreamRabbitMessage
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
-from jobrunner_api import jobs
 from jobrunner_api.documents import ApiKey
-from jobrunner_api.locks import job_lock
+from jobrunner_api.jobstore import InvalidSubmission
 from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, names
 from jobrunner_shared.apikeys import hash_api_key
@@ -53,7 +52,7 @@ def _raw_body(message: StreamRabbitMessage) -> bytes:
     return message.body
 
 
-def build_submit_router(platform: Platform) -> RabbitRouter:
+def build_router(platform: Platform) -> RabbitRouter:
     router = RabbitRouter()
 
     # no_reply: replies are published here, on the default exchange only, and a reply that
@@ -111,15 +110,10 @@ async def _accept(platform: Platform, raw: AbstractIncomingMessage, body: bytes)
             )
         spec = spec.model_copy(update={"idempotency_key": raw.message_id})
     try:
-        if spec.idempotency_key:
-            # Why: deliveries are handled concurrently, and two copies of one message racing
-            # through jobs.submit could both store a job; one at a time, the second finds the
-            # first.
-            async with job_lock(f"idempotency:{tenant_id}:{spec.idempotency_key}"):
-                job, created = await jobs.submit(spec, tenant_id, platform.dispatcher)
-        else:
-            job, created = await jobs.submit(spec, tenant_id, platform.dispatcher)
-    except jobs.InvalidSubmission as exc:
+        # Two copies of one message handled at once store one job: the idempotency key's
+        # unique index decides (jobstore.Jobs.submit).
+        job, created = await platform.jobs.submit(spec, tenant_id)
+    except InvalidSubmission as exc:
         raise Rejected(f"body.{exc.reason}") from exc
     log.info("AMQP submission %s: job %s%s", raw.message_id, job.id, "" if created else " (again)")
     return SubmitReply(job_id=str(job.id), status=job.status)

@@ -1,0 +1,156 @@
+"""Jobs in MongoDB: submit one, and apply a transition to one atomically, then what follows.
+
+Every change of a job's state is one `find_one_and_update` filtered on the job's `version`
+as it was read, so it lands only on the state it was decided on (transitions.py). Any number
+of API processes, consumers and routes may apply changes to one job at once: no locks, no
+ordering between them. A decision that lost a race is made again on the job as it is now.
+"""
+
+import logging
+from datetime import timedelta
+
+from beanie import PydanticObjectId
+from faststream.rabbit import RabbitBroker
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from jobrunner_api import secretstore, transitions
+from jobrunner_api.dispatch import Dispatcher, Unrunnable
+from jobrunner_api.documents import Job, JobView
+from jobrunner_api.feed import Feed
+from jobrunner_shared import amqp, names
+from jobrunner_shared.messages import AttemptUnrunnable, JobSpec, utcnow
+
+log = logging.getLogger(__name__)
+# A job that changes under us this many times in a row (it cannot, short of a bug): requeue.
+MAX_TRIES = 10
+
+
+class InvalidSubmission(Exception):
+    """A job that is valid in itself but cannot be accepted for its tenant (REST: 422)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Jobs:
+    def __init__(self, broker: RabbitBroker, dispatcher: Dispatcher, feed: Feed,
+                 timing: transitions.Timing) -> None:
+        self.broker = broker
+        self.dispatcher = dispatcher
+        self.feed = feed
+        self.timing = timing
+
+    @staticmethod
+    def collection():  # noqa: ANN205 - pymongo's AsyncCollection
+        return Job.get_pymongo_collection()
+
+    async def get(self, job_id: str, tenant_id: str | None = None) -> JobView | None:
+        if not PydanticObjectId.is_valid(job_id):
+            return None
+        query: dict = {"_id": PydanticObjectId(job_id)}
+        if tenant_id is not None:
+            query["tenant_id"] = tenant_id
+        doc = await self.collection().find_one(query)
+        return None if doc is None else JobView.model_validate(doc)
+
+    # --- submitting ---------------------------------------------------------------------------
+
+    async def submit(self, spec: JobSpec, tenant_id: str,
+                     rerun_of: str | None = None) -> tuple[JobView, bool]:
+        """Store the job, then publish it. Returns (job, created); a repeated key returns the first.
+
+        Raises InvalidSubmission for a secret the tenant does not have.
+        """
+        scope = f"{tenant_id}:{spec.idempotency_key}" if spec.idempotency_key else None
+        if scope is not None:
+            # Before the secrets: a repeat gets the first job even if a secret has gone since.
+            first = await self._first_with(scope)
+            if first is not None:
+                return first, False
+        sealed, unknown = await secretstore.sealed(tenant_id, spec.secrets)
+        if unknown:
+            raise InvalidSubmission(
+                f"secrets: unknown secret {', '.join(unknown)} (set it first: "
+                f"PUT /api/v1/secrets/{unknown[0]})"
+            )
+        now = utcnow()
+        job = JobView(_id=PydanticObjectId(), tenant_id=tenant_id, rerun_of=rerun_of,
+                      idempotency_scope=scope, created_at=now, updated_at=now,
+                      # Why: stored as due before it is published, so that whatever dies before
+                      # RabbitMQ's confirm, the sweeper publishes it: a job that got its 201 runs.
+                      publish_due_at=now + timedelta(seconds=self.timing.publish_grace_seconds),
+                      **spec.model_dump())
+        try:
+            # Without its empty fields: the sparse unique index on idempotency_scope holds only
+            # the jobs that have one (a null would be a value, the same for every other job).
+            await self.collection().insert_one(job.model_dump(by_alias=True, exclude_none=True))
+        except DuplicateKeyError:
+            # The same key in a submission racing this one: the unique index chose the first.
+            first = await self._first_with(scope) if scope else None
+            if first is None:
+                raise
+            return first, False
+        await self.publish(job, sealed=sealed)  # read just now: not again
+        await self.feed.job(job)
+        return job, True
+
+    async def _first_with(self, scope: str) -> JobView | None:
+        doc = await self.collection().find_one({"idempotency_scope": scope})
+        return None if doc is None else JobView.model_validate(doc)
+
+    async def publish(self, job: JobView, sealed: dict[str, str] | None = None) -> bool:
+        """Publish the job's current attempt; True once it is in RabbitMQ (or ended unrunnable).
+
+        On False the job keeps its publish_due_at, and the sweeper publishes it later.
+        """
+        result = await self.dispatcher.publish(job, sealed=sealed)
+        if isinstance(result, Unrunnable):
+            event = AttemptUnrunnable(job_id=str(job.id), tenant_id=job.tenant_id,
+                                      attempt=job.attempt, error=result.error)
+            log.warning("job %s attempt %s cannot run: %s", job.id, job.attempt, result.error)
+            await self.apply(str(job.id), lambda current: transitions.unrunnable(current, event))
+            return True
+        if result:
+            # Bookkeeping, not a change of state: no new version. Only for this attempt: a
+            # retry queued meanwhile keeps its own.
+            await self.collection().update_one(
+                {"_id": job.id, "attempt": job.attempt}, {"$unset": {"publish_due_at": ""}}
+            )
+        return result
+
+    # --- changing state -------------------------------------------------------------------------
+
+    async def apply(self, job_id: str, decide: transitions.Decide,
+                    tenant_id: str | None = None) -> JobView | None:
+        """Decide on the job as stored and write the decision to that version of it, then do
+        what follows (stop stale copies, publish a new attempt, tell the live feed).
+
+        Returns the job as it is afterwards; None when there is no such job (of that tenant).
+        """
+        for _ in range(MAX_TRIES):
+            job = await self.get(job_id, tenant_id)
+            if job is None:
+                return None
+            decision = decide(job)
+            if decision.update is not None:
+                doc = await self.collection().find_one_and_update(
+                    {"_id": job.id, "version": job.version}, decision.update,
+                    return_document=ReturnDocument.AFTER,
+                )
+                if doc is None:
+                    continue  # changed since it was read: decide again on what it is now
+                job = JobView.model_validate(doc)
+            await self._follow_up(job, decision)
+            return job
+        raise amqp.TransientError(f"job {job_id} kept changing while a change was applied")
+
+    async def _follow_up(self, job: JobView, decision: transitions.Decision) -> None:
+        for cancel in decision.cancel:
+            await amqp.publish_control(self.broker, cancel, names.CONTROL_CANCEL_KEY)
+        if decision.publish:
+            log.info("job %s: attempt %s queued", job.id, job.attempt)
+            await self.publish(job)
+        if decision.update is not None:
+            await self.feed.job(job)

@@ -1,0 +1,44 @@
+"""Authentication of worker sessions: the `auth` payload and the worker API key it carries.
+
+The master only ever sees keys' hashes in MongoDB. A refusal raises Socket.IO's
+ConnectionRefusedError, which the worker receives as `connect_error` with the reason.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from pydantic import ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from jobrunner_shared import names
+from jobrunner_shared.apikeys import hash_api_key
+from jobrunner_shared.messages import WorkerAuth
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    key_id: str
+    tenant_id: str
+
+
+async def worker_key_owner(db: AsyncDatabase, key: str) -> KeyOwner | None:
+    """The tenant of a live worker key, or None for an unknown, revoked or submit-only key."""
+    doc = await db[names.API_KEYS_COLLECTION].find_one(
+        {"key_hash": hash_api_key(key)}, {"tenant_id": 1, "kind": 1, "revoked_at": 1}
+    )
+    if doc is None or doc.get("revoked_at") is not None or doc.get("kind") != "worker":
+        return None
+    return KeyOwner(key_id=str(doc["_id"]), tenant_id=doc["tenant_id"])
+
+
+async def authenticate(db: AsyncDatabase, payload: Any) -> tuple[WorkerAuth, KeyOwner]:
+    """The worker's announced identity and its key's owner; refuses the connection otherwise."""
+    try:
+        worker_auth = WorkerAuth.model_validate(payload or {})
+    except ValidationError as exc:
+        raise socketio.exceptions.ConnectionRefusedError(f"invalid auth: {exc}") from exc
+    owner = await worker_key_owner(db, worker_auth.api_key)
+    if owner is None:
+        raise socketio.exceptions.ConnectionRefusedError("invalid or revoked API key")
+    return worker_auth, owner

@@ -1,0 +1,214 @@
+"""Dispatch: a worker session's RabbitMQ consumers, sized to its free slots, and job:assign.
+
+A worker with free slots consumes every dispatch queue of its tenant whose labels it has, on a
+channel of its own whose prefetch (basic.qos, global: across all of the session's queues) is
+its free slots: RabbitMQ never pushes more jobs than the worker can take. A delivery is
+acknowledged as soon as the worker has taken the job (never held for the length of the job,
+or RabbitMQ's consumer_timeout would requeue it); while the worker is full or draining its
+consumers are cancelled, so queued jobs wait in RabbitMQ, not in the master.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+import socketio
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from bson import ObjectId
+from pydantic import ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from jobrunner_master import secrets
+from jobrunner_shared import names
+from jobrunner_shared.messages import AssignAck, JobAssignment, JobStatus
+from jobrunner_shared.secretbox import SecretBox
+
+log = logging.getLogger(__name__)
+
+# Returns True when the worker took the job; False to give it back to the queue.
+AssignFn = Callable[[JobAssignment], Awaitable[bool]]
+# Returns the assignment to send (secrets decrypted), or None for a job that must not run
+# (cancelled, a stale attempt, or unrunnable): its delivery is then acknowledged and dropped.
+PrepareFn = Callable[[JobAssignment], Awaitable[JobAssignment | None]]
+# A worker's heartbeat may have left before it took a job the master just gave it: an attempt
+# assigned this recently counts as running even when a heartbeat does not list it yet.
+ASSIGN_SETTLE_SECONDS = 10.0
+
+
+class SlotConsumer:
+    def __init__(
+        self,
+        connection: aio_pika.abc.AbstractRobustConnection,
+        capacity: int,
+        assign: AssignFn,
+        prepare: PrepareFn,
+    ) -> None:
+        self._connection = connection
+        self.capacity = capacity
+        self._assign = assign
+        self._prepare = prepare
+        self._channel: AbstractChannel | None = None
+        self._queues: dict[str, AbstractQueue] = {}
+        self._consumer_tags: dict[str, str] = {}
+        self._prefetch = 0
+        self._lock = asyncio.Lock()
+        self.running: set[tuple[str, int]] = set()
+        self._assigned_at: dict[tuple[str, int], float] = {}
+        self.reserved = 0
+        self.paused = False  # draining, or the session is going away
+        self.held = False  # the worker declined a job: wait for its next heartbeat
+        self.closed = False
+
+    @property
+    def free(self) -> int:
+        return self.capacity - len(self.running) - self.reserved
+
+    async def start(self, queue_names: list[str]) -> None:
+        self._channel = await self._connection.channel()
+        for name in queue_names:
+            await self._declare(name)
+        await self.refresh()
+
+    async def add_queue(self, name: str) -> None:
+        if self.closed or name in self._queues:
+            return
+        await self._declare(name)
+        await self.refresh()
+
+    async def _declare(self, name: str) -> None:
+        assert self._channel is not None
+        self._queues[name] = await self._channel.declare_queue(
+            name, durable=True, arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS)
+        )
+
+    async def close(self) -> None:
+        """Stop consuming; deliveries not yet acknowledged go back to their queues."""
+        self.closed = True
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+
+    def set_running(self, attempts: set[tuple[str, int]]) -> None:
+        """Adopt the worker's own report of what it runs: it is the truth, but for attempts
+        assigned so recently that the report may have left before the worker took them."""
+        now = time.monotonic()
+        self._assigned_at = {k: t for k, t in self._assigned_at.items()
+                             if now - t < ASSIGN_SETTLE_SECONDS}
+        self.running = set(attempts) | set(self._assigned_at)
+
+    def took(self, job_id: str, attempt: int) -> None:
+        self.running.add((job_id, attempt))
+        self._assigned_at[(job_id, attempt)] = time.monotonic()
+
+    async def finished(self, job_id: str, attempt: int) -> None:
+        self.running.discard((job_id, attempt))
+        self._assigned_at.pop((job_id, attempt), None)
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """Consume while there is a free slot; cancel every consumer otherwise."""
+        async with self._lock:
+            if self.closed or self._channel is None or self._channel.is_closed:
+                return
+            # Unacknowledged deliveries are the attempts being assigned: at most the slots
+            # not running, across every queue of the session.
+            slots = self.capacity - len(self.running)
+            want = slots > 0 and not self.paused and not self.held
+            if want:
+                if slots != self._prefetch:
+                    await self._channel.set_qos(prefetch_count=slots, global_=True)
+                    self._prefetch = slots
+                for name in [n for n in self._queues if n not in self._consumer_tags]:
+                    # Every queue, including one added since the last consume.
+                    self._consumer_tags[name] = await self._queues[name].consume(
+                        self._on_delivery
+                    )
+            elif self._consumer_tags:
+                for name, tag in list(self._consumer_tags.items()):
+                    await self._queues[name].cancel(tag)
+                self._consumer_tags.clear()
+
+    async def _on_delivery(self, message: AbstractIncomingMessage) -> None:
+        if self.closed or self.paused or self.held or self.free <= 0:
+            # Raced with a cancel: give it back for this or another worker.
+            await message.nack(requeue=True)
+            await self.refresh()
+            return
+        try:
+            assignment = JobAssignment.model_validate_json(message.body)
+        except ValidationError as exc:
+            log.error("dead-lettering an invalid dispatch message: %s", exc)
+            await message.reject(requeue=False)
+            return
+        self.reserved += 1
+        try:
+            prepared = await self._prepare(assignment)
+            if prepared is None:
+                await message.ack()  # cancelled while queued, superseded, unrunnable: never starts
+                return
+            if await self._assign(prepared):
+                self.took(assignment.job_id, assignment.attempt)
+                await message.ack()
+            else:
+                await message.nack(requeue=True)
+        except Exception:
+            log.exception("assigning job %s failed; requeueing it", assignment.job_id)
+            if not message.processed:
+                await message.nack(requeue=True)
+        finally:
+            self.reserved -= 1
+            await self.refresh()
+
+
+class Assigner:
+    """Decides whether a delivered attempt still runs, and hands it to the worker."""
+
+    def __init__(self, db: AsyncDatabase, secretbox: SecretBox, assign_timeout: float,
+                 call: Callable[..., Awaitable[Any]],
+                 publish_unrunnable: Callable[[JobAssignment, str], Awaitable[None]]) -> None:
+        self.db = db
+        self.secretbox = secretbox
+        self.assign_timeout = assign_timeout
+        self._call = call
+        self._publish_unrunnable = publish_unrunnable
+
+    async def still_wanted(self, job: JobAssignment) -> bool:
+        """Still queued at this attempt, and not yet taken by a worker (a duplicate delivery)."""
+        doc = await self.db[names.JOBS_COLLECTION].find_one(
+            {"_id": ObjectId(job.job_id), "tenant_id": job.tenant_id},
+            {"status": 1, "attempt": 1, "attempts.worker": 1},
+        )
+        if doc is None or doc["attempt"] != job.attempt:
+            return False
+        attempts = doc.get("attempts") or []
+        taken = len(attempts) >= job.attempt and attempts[job.attempt - 1].get("worker")
+        return doc["status"] == JobStatus.queued.value and not taken
+
+    async def prepare(self, job: JobAssignment) -> JobAssignment | None:
+        """The assignment to send, its secrets decrypted; None if it must not run."""
+        if not await self.still_wanted(job):
+            return None
+        try:
+            return secrets.reveal(job, self.secretbox)
+        except secrets.SecretUnreadable as exc:
+            log.error("job %s attempt %s cannot run: %s", job.job_id, job.attempt, exc)
+            # Why: only the API writes job state; this event ends the job there, with the
+            # reason, instead of the job being offered to worker after worker in vain.
+            await self._publish_unrunnable(job, str(exc))
+            return None
+
+    async def offer(self, sid: str, worker_id: str, job: JobAssignment) -> AssignAck | None:
+        """Send `job:assign`; the worker's answer, or None when it gave none in time."""
+        try:
+            reply = await self._call(names.EV_JOB_ASSIGN, secrets.worker_payload(job), to=sid,
+                                     timeout=self.assign_timeout)
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.SocketIOError) as exc:
+            log.warning("worker %s did not take job %s: %r", worker_id, job.job_id, exc)
+            return None
+        try:
+            return AssignAck.model_validate(reply)
+        except ValidationError:
+            log.warning("worker %s sent a malformed job:assign ack: %r", worker_id, reply)
+            return None

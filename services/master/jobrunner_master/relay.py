@@ -1,0 +1,59 @@
+"""Relay: worker events (SPEC §5) -> topic messages on RabbitMQ.
+
+Each worker event is acknowledged only after RabbitMQ confirmed the message it became, so a
+worker resends whatever the master could not pass on. A malformed event is dead-lettered with
+the reason and acknowledged: resending it cannot help, and the worker would hold back all that
+follows it.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from faststream.rabbit import RabbitBroker, RabbitExchange
+from pydantic import BaseModel, ValidationError
+
+from jobrunner_shared import amqp
+from jobrunner_shared.messages import EventAck
+
+log = logging.getLogger(__name__)
+
+
+def ack(ok: bool, error: str | None = None) -> dict[str, Any]:
+    return EventAck(ok=ok, error=error).model_dump()
+
+
+class Relay:
+    def __init__(self, broker: RabbitBroker) -> None:
+        self.broker = broker
+
+    async def publish(self, message: BaseModel, exchange: RabbitExchange, key: str) -> None:
+        await amqp.publish_event(self.broker, message, exchange, key)
+
+    async def relay(self, worker_id: str, model: type[BaseModel], data: Any,
+                    build: Callable[[Any], BaseModel], exchange: RabbitExchange,
+                    key: str) -> tuple[Any, dict]:
+        """Validate `data` as `model`, publish `build(event)`: (the event or None, the ack)."""
+        try:
+            event = model.model_validate(data)
+        except ValidationError as exc:
+            return None, await self._dead_letter(worker_id, key, data, exc)
+        try:
+            await self.publish(build(event), exchange, key)
+        except Exception as exc:  # noqa: BLE001 - the worker keeps the event and resends it
+            log.warning("could not pass on an event of worker %s: %s", worker_id, exc)
+            return None, ack(False, "broker unavailable")
+        return event, ack(True)
+
+    async def _dead_letter(self, worker_id: str, key: str, data: Any,
+                           exc: ValidationError) -> dict:
+        reason = f"invalid {key} from worker {worker_id}: {exc}"[:1000]
+        try:
+            await amqp.publish_dead_letter(
+                self.broker, json.dumps(data, default=str).encode(), reason, key
+            )
+        except Exception:  # noqa: BLE001 - not stored: let the worker try again later
+            return ack(False, "broker unavailable")
+        log.warning("dead-lettered a malformed event: %s", reason)
+        return ack(True, f"dead-lettered: {reason}")
