@@ -33,7 +33,8 @@ def collection(pymongo_db: AsyncDatabase) -> AsyncCollection:
 async def client_collections(mongodb_url: str, mongodb_db_name: str,
                              collection: AsyncCollection) -> AsyncIterator[list[AsyncCollection]]:
     """The test's collection through 20 clients, each with connections of its own."""
-    clients = [AsyncMongoClient(mongodb_url, serverSelectionTimeoutMS=10_000) for _ in range(CLIENTS)]
+    clients = [AsyncMongoClient(mongodb_url, serverSelectionTimeoutMS=10_000)
+               for _ in range(CLIENTS)]
     try:
         yield [client[mongodb_db_name][collection.name] for client in clients]
     finally:
@@ -51,8 +52,9 @@ async def test_a_compare_and_set_has_exactly_one_winner_per_race(
     winners = []
     for n in range(300):
         results = await asyncio.gather(*(
-            clients.find_one_and_update({"_id": f"race-{n}", "version": 0}, {"$inc": {"version": 1}})
-            for clients in client_collections))
+            each.find_one_and_update({"_id": f"race-{n}", "version": 0},
+                                     {"$inc": {"version": 1}})
+            for each in client_collections))
         winners.append(sum(result is not None for result in results))
 
     # Then each race has exactly one winner, and each document moved once
@@ -154,7 +156,8 @@ async def test_the_aggregation_stages_and_expressions_the_platform_uses(
     durations = await (await collection.aggregate([
         {"$match": {"status": {"$in": ["succeeded", "failed"]}}},
         {"$project": {"ms": {"$subtract": ["$finished_at", "$started_at"]}}},
-        {"$bucket": {"groupBy": "$ms", "boundaries": [0, 5_000, 60_000], "output": {"jobs": {"$sum": 1}}}},
+        {"$bucket": {"groupBy": "$ms", "boundaries": [0, 5_000, 60_000],
+                     "output": {"jobs": {"$sum": 1}}}},
     ])).to_list()
     finished = [n for n in range(12) if n % 3 != 2]
     assert durations == [{"_id": 0, "jobs": sum(n < 5 for n in finished)},
@@ -185,11 +188,13 @@ async def test_find_one_and_update_on_attempt_paths_returns_the_new_document(
     assert after == {"_id": "j1", "status": "running", "attempt": 2, "attempts": [
         {"number": 1, "status": "failed"}, {"number": 2, "status": "running", "worker": "w1"}]}
     # And the positional filter finds it by attempt 2's status, not attempt 1's
-    assert [d["_id"] for d in await collection.find({"attempts.1.status": "running"}).to_list()] == ["j1"]
+    running = await collection.find({"attempts.1.status": "running"}).to_list()
+    assert [d["_id"] for d in running] == ["j1"]
     assert await collection.find_one({"attempts.1.status": "failed"}) is None
     # And the same condition no longer holds: a second start changes nothing
     assert await collection.find_one_and_update(
-        {"_id": "j1", "attempts.1.status": "queued"}, {"$set": {"attempts.1.status": "running"}}) is None
+        {"_id": "j1", "attempts.1.status": "queued"},
+        {"$set": {"attempts.1.status": "running"}}) is None
 
 
 async def test_find_one_and_update_upserts_once_then_updates(collection: AsyncCollection) -> None:
@@ -219,8 +224,9 @@ async def test_update_many_by_a_list_of_ids(collection: AsyncCollection) -> None
 
 async def test_deleting_the_oldest_few_by_ids_found_first(collection: AsyncCollection) -> None:
     # Given ten log chunks of a job and two of another
-    await collection.insert_many([{"_id": f"j1:1:{seq}", "job_id": "j1", "seq": seq} for seq in range(10)]
-                                 + [{"_id": f"j2:1:{seq}", "job_id": "j2", "seq": seq} for seq in range(2)])
+    await collection.insert_many(
+        [{"_id": f"j1:1:{seq}", "job_id": "j1", "seq": seq} for seq in range(10)]
+        + [{"_id": f"j2:1:{seq}", "job_id": "j2", "seq": seq} for seq in range(2)])
 
     # When the four oldest of j1 are found, then deleted by id (delete_many has no limit)
     oldest = await collection.find({"job_id": "j1"}, {"_id": 1}).sort("seq", 1).limit(4).to_list()

@@ -49,12 +49,14 @@ def own_platform(rabbitmq: RabbitMQ, own_mongodb: int) -> Iterator[Platform]:
     vhost = f"jobrunner-test-mongodb-{secrets.token_hex(4)}"
     url = rabbitmq.create_vhost(vhost)
     try:
-        yield from start_platform(url, f"mongodb://localhost:{own_mongodb}", "jobrunner_mongodb_outage")
+        yield from start_platform(url, f"mongodb://localhost:{own_mongodb}",
+                                  "jobrunner_mongodb_outage")
     finally:
         rabbitmq.delete_vhost(vhost)
 
 
-def test_a_mongodb_outage_costs_nothing(own_platform: Platform, own_mongodb: int, record_counts) -> None:
+def test_a_mongodb_outage_costs_nothing(own_platform: Platform, own_mongodb: int,
+                                       record_counts) -> None:
     port = own_mongodb
     tenant = own_platform.new_tenant()
     own_platform.start_worker(tenant.worker_key(), name="through-the-outage", capacity=4)

@@ -59,7 +59,8 @@ def use_docker() -> bool:
     if not docker_requested():
         return False
     if not docker_available():
-        raise RuntimeError("TEST_USE_DOCKER=1, but no Docker engine answers (DOCKER_HOST or /var/run/docker.sock)")
+        raise RuntimeError(
+            "TEST_USE_DOCKER=1, but no Docker engine answers (DOCKER_HOST or /var/run/docker.sock)")
     return True
 
 
