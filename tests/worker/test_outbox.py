@@ -20,9 +20,9 @@ class FakeClient:
         self.sent[index][2]({"ok": ok})
 
 
-def log_batch(first: int, n: int = 2) -> JobLog:
+def log_batch(first: int, n: int = 2, job_id: str = "j") -> JobLog:
     lines = [LogLine(seq=s, stream="stdout", text=f"l{s}", ts=utcnow()) for s in range(first, first + n)]
-    return JobLog(job_id="j", attempt=1, lines=lines)
+    return JobLog(job_id=job_id, attempt=1, lines=lines)
 
 
 async def settle():
@@ -36,7 +36,7 @@ async def run_outbox(**kwargs):
     return outbox, task
 
 
-async def test_started_is_sent_alone_then_logs_pipelined_then_finished_alone():
+async def test_an_attempts_logs_wait_for_its_start_and_its_end_for_its_logs():
     outbox, task = await run_outbox(window=8)
     client = FakeClient()
     outbox.put(names.EV_JOB_STARTED, JobStarted(job_id="j", attempt=1, pid=5))
@@ -59,6 +59,34 @@ async def test_started_is_sent_alone_then_logs_pipelined_then_finished_alone():
     client.ack(4)
     await asyncio.wait_for(outbox.wait_empty(), 1)
     assert outbox.pending_bytes == 0
+    task.cancel()
+
+
+async def test_attempts_do_not_wait_for_each_other():
+    # Given two jobs whose events are put one after the other
+    outbox, task = await run_outbox(window=8)
+    client = FakeClient()
+    for job_id in ("a", "b"):
+        outbox.put(names.EV_JOB_STARTED, JobStarted(job_id=job_id, attempt=1, pid=5))
+        outbox.put(names.EV_JOB_LOG, log_batch(1, job_id=job_id))
+        outbox.put(names.EV_JOB_FINISHED,
+                   JobFinished(job_id=job_id, attempt=1, status="succeeded", exit_code=0))
+    outbox.connected(client)
+    await settle()
+    # Then both starts are in flight at once: b's does not wait for a's end
+    assert [(e, d["job_id"]) for e, d, _ in client.sent] == [
+        (names.EV_JOB_STARTED, "a"), (names.EV_JOB_STARTED, "b")]
+    # When b's start is acknowledged, b's log goes; a's waits for a's start
+    client.ack(1)
+    await settle()
+    assert [(e, d["job_id"]) for e, d, _ in client.sent[2:]] == [(names.EV_JOB_LOG, "b")]
+    # And b may end before a even started: nothing of a is held up by b, nor b by a
+    client.ack(2)
+    await settle()
+    assert [(e, d["job_id"]) for e, d, _ in client.sent[3:]] == [(names.EV_JOB_FINISHED, "b")]
+    client.ack(0)
+    await settle()
+    assert [(e, d["job_id"]) for e, d, _ in client.sent[4:]] == [(names.EV_JOB_LOG, "a")]
     task.cancel()
 
 

@@ -5,9 +5,12 @@ here until the master answers `EventAck(ok=True)` (it has put the event safely i
 No answer (ack timeout, disconnect, `ok: false`) means: send it again, later, byte for byte
 the same – the platform deduplicates log batches by (job, attempt, first seq).
 
-Order: entries are sent in the order they were put. Up to `window` log batches may be in
-flight at once; `job:started` and `job:finished` are barriers, sent alone with nothing else in
-flight, so an attempt's logs never overtake its start and its end never overtakes its logs.
+Order, per attempt: its entries are sent in the order they were put; its log batches only
+once its `job:started` was acknowledged, and its `job:finished` only once everything before it
+was, so that an attempt's logs never overtake its start and its end never overtakes its logs.
+Attempts do not wait for each other: up to `window` entries of any attempts are in flight at
+once. (Why not one order for all: a worker running several jobs would wait a round trip to
+RabbitMQ per start and per end of every job, one at a time.)
 
 Memory is bounded: once the entries in memory hold `memory_limit` bytes, newly put entries
 go to a `SpillStore` on disk (when one is given) and are read back, in order, as
@@ -30,7 +33,6 @@ from .spill import Segment, SpillStore
 
 log = logging.getLogger(__name__)
 
-BARRIER_EVENTS = frozenset({names.EV_JOB_STARTED, names.EV_JOB_FINISHED})
 SOCKETIO_MAX_MESSAGE = 1_000_000
 MEMORY_LIMIT = 64 * 1024 * 1024
 
@@ -40,10 +42,13 @@ class Entry:
     event: str
     data: dict[str, Any]
     size: int
-    barrier: bool
     state: Literal["queued", "sent", "acked"] = "queued"
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
     segment: Segment | None = field(default=None, repr=False)  # the spill file it came from
+
+    @property
+    def attempt(self) -> tuple[Any, Any]:
+        return self.data.get("job_id"), self.data.get("attempt")
 
 
 class Outbox:
@@ -93,7 +98,7 @@ class Outbox:
         if self._spilling():
             self._spill.append(event, data, size)  # type: ignore[union-attr]
         else:
-            self._entries.append(Entry(event, data, size, event in BARRIER_EVENTS))
+            self._entries.append(Entry(event, data, size))
             self.memory_bytes += size
         self._empty.clear()
         self._wake.set()
@@ -138,18 +143,28 @@ class Outbox:
             await self._send(entry)
 
     def _next_to_send(self) -> Entry | None:
+        """The first queued entry that its attempt's order allows, if the window has room."""
         if self._client is None:
             return None
-        in_flight = 0
-        barrier_in_flight = False
+        if sum(1 for entry in self._entries if entry.state == "sent") >= self.window:
+            return None
+        unacked: set[tuple[Any, Any]] = set()  # attempts with an entry not acknowledged yet
+        starting: set[tuple[Any, Any]] = set()  # attempts whose start is not acknowledged yet
+        waiting: set[tuple[Any, Any]] = set()  # attempts with an earlier entry not sent yet
         for entry in self._entries:
-            if entry.state == "sent":
-                in_flight += 1
-                barrier_in_flight |= entry.barrier
-            elif entry.state == "queued":
-                if barrier_in_flight or in_flight >= self.window or (entry.barrier and in_flight):
-                    return None
-                return entry
+            if entry.state == "acked":
+                continue
+            key = entry.attempt
+            if entry.state == "queued" and key not in waiting:
+                if entry.event == names.EV_JOB_LOG:
+                    if key not in starting:
+                        return entry
+                elif key not in unacked:  # a start or an end: nothing of its attempt before it
+                    return entry
+                waiting.add(key)
+            unacked.add(key)
+            if entry.event == names.EV_JOB_STARTED:
+                starting.add(key)
         return None
 
     async def _send(self, entry: Entry) -> None:
@@ -206,7 +221,7 @@ class Outbox:
             if spilled is None:
                 return
             event, data, size, segment = spilled
-            self._entries.append(Entry(event, data, size, event in BARRIER_EVENTS, segment=segment))
+            self._entries.append(Entry(event, data, size, segment=segment))
             self.memory_bytes += size
 
     def _failed(self, entry: Entry, epoch: int, reason: str) -> None:
