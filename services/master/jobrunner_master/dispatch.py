@@ -2,10 +2,16 @@
 
 A worker with free slots consumes every dispatch queue of its tenant whose labels it has, on a
 channel of its own whose prefetch (basic.qos, global: across all of the session's queues) is
-its free slots: RabbitMQ never pushes more jobs than the worker can take. A delivery is
-acknowledged as soon as the worker has taken the job (never held for the length of the job,
-or RabbitMQ's consumer_timeout would requeue it); while the worker is full or draining its
-consumers are cancelled, so queued jobs wait in RabbitMQ, not in the master.
+its free slots: RabbitMQ never pushes more jobs than the worker can take. While the worker is
+full or draining its consumers are cancelled, so queued jobs wait in RabbitMQ, not in the
+master.
+
+A delivery is acknowledged once the attempt's lease covers it: when its `job:started` is in
+RabbitMQ, a few milliseconds after the worker took it (or, should the start not come within
+ASSIGNED_AFTER_SECONDS, when a `job.event.assigned` is). Never later: RabbitMQ's
+consumer_timeout would requeue a delivery held for the length of a job. Why not acknowledge
+at once with an `assigned` event each time: that event cost a message, a consumer run and two
+database operations per job for what the start says a moment later.
 """
 
 import asyncio
@@ -21,7 +27,7 @@ from bson import ObjectId
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from jobrunner_master import secrets
+from jobrunner_master import metrics, secrets
 from jobrunner_shared import names
 from jobrunner_shared.messages import AssignAck, JobAssignment, JobStatus
 from jobrunner_shared.secretbox import SecretBox
@@ -33,9 +39,14 @@ AssignFn = Callable[[JobAssignment], Awaitable[bool]]
 # Returns the assignment to send (secrets decrypted), or None for a job that must not run
 # (cancelled, a stale attempt, or unrunnable): its delivery is then acknowledged and dropped.
 PrepareFn = Callable[[JobAssignment], Awaitable[JobAssignment | None]]
-# A worker's heartbeat may have left before it took a job the master just gave it: an attempt
-# assigned this recently counts as running even when a heartbeat does not list it yet.
-ASSIGN_SETTLE_SECONDS = 10.0
+# Records that a worker took an attempt (publishes `job.event.assigned`).
+RecordFn = Callable[[JobAssignment], Awaitable[None]]
+# A worker's heartbeat may have left before it took a job the master just gave it, or before it
+# ended one: an attempt taken (ended) this recently counts as running (ended) whatever a
+# heartbeat says. Older differences are the heartbeat's to settle: it is the worker's truth.
+SETTLE_SECONDS = 10.0
+# A taken attempt not reported started within this long is recorded as assigned instead.
+ASSIGNED_AFTER_SECONDS = 1.0
 
 
 class SlotConsumer:
@@ -45,18 +56,24 @@ class SlotConsumer:
         capacity: int,
         assign: AssignFn,
         prepare: PrepareFn,
+        record: RecordFn,
     ) -> None:
         self._connection = connection
         self.capacity = capacity
         self._assign = assign
         self._prepare = prepare
+        self._record = record
+        # Taken attempts whose delivery waits for their start: (message, its fallback timer).
+        self._awaiting: dict[tuple[str, int], tuple[AbstractIncomingMessage,
+                                                    asyncio.TimerHandle]] = {}
         self._channel: AbstractChannel | None = None
         self._queues: dict[str, AbstractQueue] = {}
         self._consumer_tags: dict[str, str] = {}
         self._prefetch = 0
         self._lock = asyncio.Lock()
         self.running: set[tuple[str, int]] = set()
-        self._assigned_at: dict[tuple[str, int], float] = {}
+        self._taken_at: dict[tuple[str, int], float] = {}
+        self._ended_at: dict[tuple[str, int], float] = {}
         self.reserved = 0
         self.paused = False  # draining, or the session is going away
         self.held = False  # the worker declined a job: wait for its next heartbeat
@@ -87,39 +104,79 @@ class SlotConsumer:
     async def close(self) -> None:
         """Stop consuming; deliveries not yet acknowledged go back to their queues."""
         self.closed = True
+        for _, timer in self._awaiting.values():
+            timer.cancel()
+        self._awaiting.clear()
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
 
     def set_running(self, attempts: set[tuple[str, int]]) -> None:
         """Adopt the worker's own report of what it runs: it is the truth, but for attempts
-        assigned so recently that the report may have left before the worker took them."""
+        taken or ended so recently that the report may have left before."""
         now = time.monotonic()
-        self._assigned_at = {k: t for k, t in self._assigned_at.items()
-                             if now - t < ASSIGN_SETTLE_SECONDS}
-        self.running = set(attempts) | set(self._assigned_at)
+        self._taken_at = {k: t for k, t in self._taken_at.items() if now - t < SETTLE_SECONDS}
+        self._ended_at = {k: t for k, t in self._ended_at.items() if now - t < SETTLE_SECONDS}
+        self.running = (set(attempts) - set(self._ended_at)) | set(self._taken_at)
 
     def took(self, job_id: str, attempt: int) -> None:
+        if (job_id, attempt) in self._ended_at:
+            return  # its end was relayed before its start
         self.running.add((job_id, attempt))
-        self._assigned_at[(job_id, attempt)] = time.monotonic()
+        self._taken_at[(job_id, attempt)] = time.monotonic()
+
+    async def started(self, job_id: str, attempt: int) -> None:
+        """The attempt's start is in RabbitMQ: its lease covers it, its delivery can go."""
+        await self._settle((job_id, attempt))
 
     async def finished(self, job_id: str, attempt: int) -> None:
         self.running.discard((job_id, attempt))
-        self._assigned_at.pop((job_id, attempt), None)
+        self._taken_at.pop((job_id, attempt), None)
+        self._ended_at[(job_id, attempt)] = time.monotonic()
+        await self._settle((job_id, attempt))  # an end relayed before its start settles it too
         await self.refresh()
+
+    async def _settle(self, key: tuple[str, int]) -> None:
+        waiting = self._awaiting.pop(key, None)
+        if waiting is None:
+            return
+        message, timer = waiting
+        timer.cancel()
+        # Why the prefetch first: acknowledged under the old, higher prefetch, the delivery's
+        # place would be filled by RabbitMQ at once, with a job the worker has no slot for.
+        await self.refresh()
+        if not self.closed and not message.processed:
+            await message.ack()
+
+    def _not_started(self, key: tuple[str, int], job: JobAssignment) -> None:
+        async def record() -> None:
+            if key not in self._awaiting:
+                return
+            try:
+                await self._record(job)
+            except Exception:  # noqa: BLE001 - not covered yet: try again a moment later
+                log.warning("could not record the assignment of job %s; retrying", job.job_id)
+                message, _ = self._awaiting[key]
+                later = asyncio.get_running_loop().call_later(
+                    ASSIGNED_AFTER_SECONDS, self._not_started, key, job)
+                self._awaiting[key] = (message, later)
+                return
+            await self._settle(key)
+
+        asyncio.get_running_loop().create_task(record())
 
     async def refresh(self) -> None:
         """Consume while there is a free slot; cancel every consumer otherwise."""
         async with self._lock:
             if self.closed or self._channel is None or self._channel.is_closed:
                 return
-            # Unacknowledged deliveries are the attempts being assigned: at most the slots
-            # not running, across every queue of the session.
             slots = self.capacity - len(self.running)
             want = slots > 0 and not self.paused and not self.held
             if want:
-                if slots != self._prefetch:
-                    await self._channel.set_qos(prefetch_count=slots, global_=True)
-                    self._prefetch = slots
+                # Unacknowledged: the attempts being offered, and those waiting for their start.
+                prefetch = slots + len(self._awaiting)
+                if prefetch != self._prefetch:
+                    await self._channel.set_qos(prefetch_count=prefetch, global_=True)
+                    self._prefetch = prefetch
                 for name in [n for n in self._queues if n not in self._consumer_tags]:
                     # Every queue, including one added since the last consume.
                     self._consumer_tags[name] = await self._queues[name].consume(
@@ -133,6 +190,7 @@ class SlotConsumer:
     async def _on_delivery(self, message: AbstractIncomingMessage) -> None:
         if self.closed or self.paused or self.held or self.free <= 0:
             # Raced with a cancel: give it back for this or another worker.
+            metrics.REQUEUED.labels(reason="no_slot").inc()
             await message.nack(requeue=True)
             await self.refresh()
             return
@@ -149,13 +207,18 @@ class SlotConsumer:
                 await message.ack()  # cancelled while queued, superseded, unrunnable: never starts
                 return
             if await self._assign(prepared):
-                self.took(assignment.job_id, assignment.attempt)
-                await message.ack()
+                key = (assignment.job_id, assignment.attempt)
+                self.took(*key)
+                timer = asyncio.get_running_loop().call_later(
+                    ASSIGNED_AFTER_SECONDS, self._not_started, key, assignment)
+                self._awaiting[key] = (message, timer)
             else:
+                metrics.REQUEUED.labels(reason="not_taken").inc()
                 await message.nack(requeue=True)
         except Exception:
             log.exception("assigning job %s failed; requeueing it", assignment.job_id)
             if not message.processed:
+                metrics.REQUEUED.labels(reason="error").inc()
                 await message.nack(requeue=True)
         finally:
             self.reserved -= 1

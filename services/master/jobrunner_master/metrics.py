@@ -24,6 +24,15 @@ QUEUE_DEPTH = Gauge(
 )
 for _event in (names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED, names.EV_HEARTBEAT):
     WORKER_EVENTS.labels(event=_event)  # shown at 0 from the start, so rates work at once
+REQUEUED = Counter(
+    "jobrunner_dispatch_requeued",
+    "Dispatch deliveries given back to their queue, by why: the session was full or paused "
+    "when it came (should stay near 0: the session's prefetch is its free slots), the worker "
+    "declined or did not answer, or assigning failed.",
+    ["reason"],
+)
+for _reason in ("no_slot", "not_taken", "error"):
+    REQUEUED.labels(reason=_reason)
 DISPATCH_QUEUES = Gauge(
     "jobrunner_dispatch_queues", "Dispatch queues (one per tenant and label set)."
 )

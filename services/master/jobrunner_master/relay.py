@@ -4,6 +4,10 @@ Each worker event is acknowledged only after RabbitMQ confirmed the message it b
 worker resends whatever the master could not pass on. A malformed event is dead-lettered with
 the reason and acknowledged: resending it cannot help, and the worker would hold back all that
 follows it.
+
+Job events and log batches are published by group commit (jobrunner_shared.batching): one at
+once when the master is quiet; under load, what arrived while the previous message was being
+confirmed goes as one message (JobEventBatch, LogBatches), with one confirm for all of them.
 """
 
 import json
@@ -14,8 +18,9 @@ from typing import Any
 from faststream.rabbit import RabbitBroker, RabbitExchange
 from pydantic import BaseModel, ValidationError
 
-from jobrunner_shared import amqp
-from jobrunner_shared.messages import EventAck
+from jobrunner_shared import amqp, names
+from jobrunner_shared.batching import GroupCommit
+from jobrunner_shared.messages import EventAck, JobEventBatch, LogBatchEvent, LogBatches
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +32,32 @@ def ack(ok: bool, error: str | None = None) -> dict[str, Any]:
 class Relay:
     def __init__(self, broker: RabbitBroker) -> None:
         self.broker = broker
+        self._job_events: GroupCommit[tuple[BaseModel, str]] = GroupCommit(self._flush_job_events)
+        self._logs: GroupCommit[LogBatchEvent] = GroupCommit(self._flush_logs)
 
     async def publish(self, message: BaseModel, exchange: RabbitExchange, key: str) -> None:
-        await amqp.publish_event(self.broker, message, exchange, key)
+        """Persistent and confirmed; job events and log batches grouped with others."""
+        if exchange is amqp.JOBS:
+            await self._job_events.submit((message, key))
+        elif exchange is amqp.LOGS and isinstance(message, LogBatchEvent):
+            await self._logs.submit(message)
+        else:
+            await amqp.publish_event(self.broker, message, exchange, key)
+
+    async def _flush_job_events(self, events: list[tuple[BaseModel, str]]) -> None:
+        if len(events) == 1:
+            message, key = events[0]
+        else:
+            message = JobEventBatch(events=[event for event, _ in events])
+            key = names.JOB_EVENTS_BATCH_KEY
+        await amqp.publish_event(self.broker, message, amqp.JOBS, key)
+
+    async def _flush_logs(self, batches: list[LogBatchEvent]) -> None:
+        if len(batches) == 1:
+            await amqp.publish_event(self.broker, batches[0], amqp.LOGS, names.LOG_BATCH_KEY)
+        else:
+            await amqp.publish_event(self.broker, LogBatches(batches=batches), amqp.LOGS,
+                                     names.LOG_BATCHES_KEY)
 
     async def relay(self, worker_id: str, model: type[BaseModel], data: Any,
                     build: Callable[[Any], BaseModel], exchange: RabbitExchange,

@@ -117,6 +117,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
             worker_auth.capacity,
             assign=lambda job: self._assign(session, job),
             prepare=self.assigner.prepare,
+            record=lambda job: self._record_assigned(session, job),
         )
         self.sessions[sid] = session
         await self.relay.publish(session.event("connected"), amqp.HEARTBEATS,
@@ -193,16 +194,15 @@ class WorkersNamespace(socketio.AsyncNamespace):
             # heartbeat says what it runs, instead of requeueing in a tight loop.
             session.slots.held = True
             return False
-        try:
-            # Why: from here the attempt's lease covers it, even if the worker dies before
-            # it could report the start.
-            await self.relay.publish(
-                JobAssignedEvent(job_id=job.job_id, attempt=job.attempt, **session.ref()),
-                amqp.JOBS, names.JOB_ASSIGNED_KEY,
-            )
-        except Exception:  # noqa: BLE001 - the worker runs it; its start report covers it
-            log.warning("could not record the assignment of job %s", job.job_id)
         return True
+
+    async def _record_assigned(self, session: WorkerSession, job: JobAssignment) -> None:
+        """The worker took the attempt but has not reported it started: from here its lease
+        covers it, even if the worker dies before it could."""
+        await self.relay.publish(
+            JobAssignedEvent(job_id=job.job_id, attempt=job.attempt, **session.ref()),
+            amqp.JOBS, names.JOB_ASSIGNED_KEY,
+        )
 
     # --- worker events ---------------------------------------------------------------------------
 
@@ -217,6 +217,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
         )
         if event is not None:
             session.slots.took(event.job_id, event.attempt)
+            await session.slots.started(event.job_id, event.attempt)
         return reply
 
     async def on_job_log(self, sid: str, data: Any) -> dict:
