@@ -1,13 +1,24 @@
-"""jobrunner benchmarks (`make bench`): the whole pipeline, measured, never asserted.
+"""jobrunner benchmarks (`make bench`): the whole pipeline, side by side with Celery, measured,
+never asserted.
 
-1. Throughput: N `echo hello` jobs through API -> RabbitMQ -> master -> one worker of capacity 4
-   -> master -> RabbitMQ -> API -> MongoDB; jobs/s from the first submit to the last job final.
-2. Latency: jobs submitted one at a time; submit -> finished as the client sees it (request
-   sent -> the log stream's `end` event) and as the platform records it (created_at ->
-   finished_at), p50 and p99.
+In one run, on the RabbitMQ and MongoDB that `make bench` provides (RABBITMQ_URL / MONGODB_URL),
+each in a vhost and database of its own:
+1. latency on an empty database: jobs one at a time, submit -> finished as the client sees it
+   (POST sent -> the log stream's `end` event) and as the platform records it (created_at ->
+   finished_at), p50 and p99;
+2. throughput: N `echo hello` jobs over REST from 16 clients through API -> RabbitMQ -> master
+   -> one worker of capacity 4 -> master -> RabbitMQ -> API -> MongoDB, jobs/s from the first
+   submit to the last job final; then the same N tasks through Celery 5 (benchmarks/
+   celery_peer.py: 4 prefork slots, acks_late, prefetch 4, results over rpc://, the task runs
+   `sh -c 'echo hello'` as a subprocess and captures its output) from 16 clients; the ratio;
+3. line -> SSE client: a job printing a line every 10 ms, followed on /logs/stream; the delay
+   from the worker reading each line (its `ts`) to the client receiving it;
+4. the database filled to 20,000 jobs (copies of the finished ones, with their log chunks),
+   then the latency of (1) again;
+5. idle: CPU of the database, the API and the master over 10 s with 20,000 jobs stored.
 
-It starts its own API, master and worker (real processes) in a vhost and database of its own
-on the RabbitMQ and MongoDB that `make bench` provides (RABBITMQ_URL / MONGODB_URL).
+`--profile` also records the API, master and worker with py-spy during the throughput run
+and prints the functions where each spends its time (benchmarks/results/profile-*.txt).
 """
 
 import argparse
@@ -17,21 +28,30 @@ import os
 import platform as host
 import secrets
 import statistics
+import subprocess
 import sys
 import time
-from datetime import datetime
+from collections import Counter
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
+import psutil
+from bson import ObjectId
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import celery_peer  # noqa: E402
 from tests.support.infra import mongodb_server, rabbitmq_server  # noqa: E402
 from tests.support.platform import Tenant, sse_events, start_platform  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+COMMAND = "echo hello"
+FINAL = ("succeeded", "failed", "timed_out", "cancelled")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -39,8 +59,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def throughput(tenant: Tenant, jobs: int, concurrency: int) -> dict:
-    started = time.perf_counter()
+def summary(values: list[float]) -> dict:
+    return {"p50_ms": round(statistics.median(values), 1),
+            "p99_ms": round(percentile(values, 99), 1), "max_ms": round(max(values), 1)}
+
+
+# --- jobrunner --------------------------------------------------------------------------------
+
+async def throughput(tenant: Tenant, jobs: int, clients: int) -> dict:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(jobs):
         queue.put_nowait(i)
@@ -48,29 +74,29 @@ async def throughput(tenant: Tenant, jobs: int, concurrency: int) -> dict:
     async def submitter(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             queue.get_nowait()
-            response = await client.post("/jobs", json={"command": "echo hello"})
+            response = await client.post("/jobs", json={"command": COMMAND})
             response.raise_for_status()
 
-    async with tenant.aclient(limits=httpx.Limits(max_connections=concurrency)) as client:
-        await asyncio.gather(*(submitter(client) for _ in range(concurrency)))
+    async with tenant.aclient(limits=httpx.Limits(max_connections=clients)) as client:
+        before = (await client.get("/stats")).json()["by_status"]
+        started = time.perf_counter()
+        await asyncio.gather(*(submitter(client) for _ in range(clients)))
         submitted = time.perf_counter()
         while True:
-            pending = 0
-            for status in ("queued", "running"):
-                page = await client.get("/jobs", params={"status": status, "limit": 1})
-                pending += len(page.json()["items"])
-            if not pending:
+            counts = (await client.get("/stats")).json()["by_status"]
+            done = sum(counts[s] - before[s] for s in FINAL)
+            if done >= jobs:
                 break
             await asyncio.sleep(0.2)
         finished = time.perf_counter()
-        failed = (await client.get("/jobs", params={"status": "failed", "limit": 1})).json()
     return {
         "jobs": jobs,
+        "clients": clients,
         "submit_seconds": round(submitted - started, 2),
         "total_seconds": round(finished - started, 2),
         "jobs_per_second": round(jobs / (finished - started), 1),
         "submits_per_second": round(jobs / (submitted - started), 1),
-        "any_failed": bool(failed["items"]),
+        "failed": counts["failed"] - before["failed"],
     }
 
 
@@ -80,7 +106,7 @@ async def latency(tenant: Tenant, jobs: int) -> dict:
     async with tenant.aclient() as client:
         for _ in range(jobs):
             sent = time.perf_counter()
-            job = (await client.post("/jobs", json={"command": "echo hello"})).json()
+            job = (await client.post("/jobs", json={"command": COMMAND})).json()
             async with sse_events(client, f"/jobs/{job['id']}/logs/stream") as events:
                 async for event, _, _ in events:
                     if event == "end":
@@ -90,64 +116,237 @@ async def latency(tenant: Tenant, jobs: int) -> dict:
             created = datetime.fromisoformat(done["created_at"])
             ended = datetime.fromisoformat(done["finished_at"])
             platform_ms.append((ended - created).total_seconds() * 1000)
-
-    def summary(values: list[float]) -> dict:
-        return {
-            "p50_ms": round(statistics.median(values), 1),
-            "p99_ms": round(percentile(values, 99), 1),
-            "max_ms": round(max(values), 1),
-        }
-
     return {"jobs": jobs, "client": summary(client_ms), "platform": summary(platform_ms)}
 
+
+async def line_to_client(tenant: Tenant, lines: int) -> dict:
+    """The delay from the worker reading a line to an SSE client receiving it (one host)."""
+    delays: list[float] = []
+    command = f"for i in $(seq 1 {lines}); do echo line-$i; sleep 0.01; done"
+    async with tenant.aclient() as client:
+        job = (await client.post("/jobs", json={"command": command})).json()
+        async with sse_events(client, f"/jobs/{job['id']}/logs/stream") as events:
+            async for event, _, data in events:
+                if event == "log":
+                    now = datetime.now(UTC)
+                    delays += [(now - datetime.fromisoformat(line["ts"])).total_seconds() * 1000
+                               for line in data["lines"]]
+                elif event == "end":
+                    break
+    return {"lines": len(delays), **summary(delays)}
+
+
+def fill(mongodb_url: str, database: str, tenant_id: str, total: int) -> int:
+    """Copies of the tenant's finished jobs (and their log chunks) until it has `total`."""
+    with MongoClient(mongodb_url) as client:
+        db = client[database]
+        have = db.jobs.count_documents({"tenant_id": tenant_id})
+        models = list(db.jobs.find({"tenant_id": tenant_id, "status": "succeeded"}).limit(200))
+        chunks = {c["job_id"]: c for c in db.log_chunks.find(
+            {"job_id": {"$in": [str(m["_id"]) for m in models]}})}
+        added = 0
+        while have + added < total:
+            jobs, logs = [], []
+            for model in models[: total - have - added]:
+                copy = {**model, "_id": ObjectId()}
+                copy.pop("idempotency_scope", None)
+                jobs.append(copy)
+                chunk = chunks.get(str(model["_id"]))
+                if chunk:
+                    logs.append({**chunk, "_id": f"{copy['_id']}:1:1", "job_id": str(copy["_id"])})
+            db.jobs.insert_many(jobs)
+            if logs:
+                db.log_chunks.insert_many(logs)
+            added += len(jobs)
+        return have + added
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for name, pid in pids.items():
+        times = psutil.Process(pid).cpu_times()
+        out[name] = times.user + times.system
+    return out
+
+
+def idle_cpu(pids: dict[str, int], seconds: float = 10.0) -> dict:
+    before = cpu_seconds(pids)
+    time.sleep(seconds)
+    after = cpu_seconds(pids)
+    used = {name: round((after[name] - before[name]) / seconds * 100, 2) for name in pids}
+    return {"seconds": seconds, "percent_of_a_core": used, "total": round(sum(used.values()), 2)}
+
+
+def listener_pid(port: int) -> int | None:
+    """The process listening on a local TCP port (the database), if it is on this host."""
+    for conn in psutil.net_connections("tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+            return conn.pid
+    return None
+
+
+@contextmanager
+def profiled(pids: dict[str, int], enabled: bool) -> Iterator[None]:
+    """py-spy record of each process while the block runs; the top functions afterwards."""
+    if not enabled:
+        yield
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    spies = {name: subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+         "--format", "raw", "--rate", "200", "--nonblocking",
+         "--output", str(RESULTS / f"profile-{name}.raw")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, pid in pids.items()}
+    try:
+        yield
+    finally:
+        for spy in spies.values():
+            spy.send_signal(2)  # SIGINT: py-spy writes what it has
+        for name, spy in spies.items():
+            spy.wait(60)
+            print(top_frames(RESULTS / f"profile-{name}.raw", name), flush=True)
+
+
+def top_frames(raw: Path, name: str, count: int = 15) -> str:
+    """The functions with the most samples on the stack (inclusive) and on top (self)."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1] for f in stack.split(";")]
+        n = int(samples)
+        total += n
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    lines = [f"--- {name}: {total} samples; top self / inclusive ---"]
+    for frame, n in own.most_common(count):
+        lines.append(f"self {100 * n / total:5.1f}%  {frame}")
+    for frame, n in inclusive.most_common(count + 10)[10:]:
+        lines.append(f"incl {100 * n / total:5.1f}%  {frame}")
+    text = "\n".join(lines)
+    (raw.with_suffix(".txt")).write_text(text + "\n")
+    return text
+
+
+# --- the run ----------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2000)
-    parser.add_argument("--latency-jobs", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--latency-jobs", type=int, default=100)
+    parser.add_argument("--fill", type=int, default=20000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--skip-celery", action="store_true")
     args = parser.parse_args()
 
-    vhost = f"jobrunner-bench-{secrets.token_hex(4)}"
-    database = f"jobrunner_bench_{secrets.token_hex(4)}"
+    token = secrets.token_hex(4)
+    vhost, peer_vhost = f"jobrunner-bench-{token}", f"celery-bench-{token}"
+    database = f"jobrunner_bench_{token}"
+    report: dict = {"when": datetime.now().isoformat(timespec="seconds"),
+                    "machine": {"cpus": os.cpu_count(), "python": host.python_version()}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
     with rabbitmq_server() as rabbitmq, mongodb_server() as mongodb_url:
         rabbitmq.create_vhost(vhost)
+        rabbitmq.create_vhost(peer_vhost)
         try:
             platform_gen = start_platform(rabbitmq.vhost_url(vhost), mongodb_url, database)
             platform = next(platform_gen)
             try:
-                tenant = platform.new_tenant()
-                platform.start_worker(tenant.worker_key(), capacity=4, name="bench-worker",
-                                      HEARTBEAT_INTERVAL="5")
-                tenant.wait_workers_online(1)
-                print(f"throughput: {args.jobs} jobs, one worker of capacity 4 ...", flush=True)
-                result_throughput = asyncio.run(throughput(tenant, args.jobs, args.concurrency))
-                print(json.dumps(result_throughput, indent=2), flush=True)
-                print(f"latency: {args.latency_jobs} jobs one at a time ...", flush=True)
-                result_latency = asyncio.run(latency(tenant, args.latency_jobs))
-                print(json.dumps(result_latency, indent=2), flush=True)
+                run_jobrunner(platform, args, mongodb_url, database, report)
             finally:
                 platform_gen.close()
+            if not args.skip_celery:
+                print(f"celery: {args.jobs} tasks, 4 prefork slots, {args.clients} clients ...",
+                      flush=True)
+                peer_url = rabbitmq.vhost_url(peer_vhost)
+                with celery_peer.peer_worker(peer_url, RESULTS / "celery-worker.log"):
+                    celery_peer.throughput(peer_url, 40, args.clients, COMMAND)  # warm up
+                    report["celery"] = celery_peer.throughput(peer_url, args.jobs, args.clients,
+                                                              COMMAND)
+                print(json.dumps(report["celery"]), flush=True)
         finally:
             rabbitmq.delete_vhost(vhost)
+            rabbitmq.delete_vhost(peer_vhost)
             with MongoClient(mongodb_url) as client:
-                info = client.admin.command("buildInfo")
-                database_version = (
-                    f"FerretDB {info['ferretdbVersion']}" if "ferretdbVersion" in info
-                    else f"MongoDB {info['version']}"
-                )
+                report["database"] = database_name(client)
                 client.drop_database(database)
-
-    report = {
-        "when": datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": host.python_version()},
-        "database": database_version,
-        "throughput": result_throughput,
-        "latency": result_latency,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    if "celery" in report:
+        report["ratio_to_celery"] = round(
+            report["throughput"]["jobs_per_second"] / report["celery"]["jobs_per_second"], 2)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print_summary(report)
     print(f"written to {RESULTS / 'latest.json'}")
+
+
+def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict) -> None:
+    tenant = platform.new_tenant()
+    worker = platform.start_worker(tenant.worker_key(), capacity=4, name="bench-worker",
+                                   HEARTBEAT_INTERVAL="5")
+    tenant.wait_workers_online(1)
+    asyncio.run(latency(tenant, 10))  # warm up
+    print(f"latency on an empty database: {args.latency_jobs} jobs one at a time ...", flush=True)
+    report["latency_empty"] = asyncio.run(latency(tenant, args.latency_jobs))
+    print(json.dumps(report["latency_empty"]), flush=True)
+
+    print(f"throughput: {args.jobs} jobs, one worker of capacity 4, {args.clients} clients ...",
+          flush=True)
+    pids = {"api": platform.api.pid, "master": platform.master.pid, "worker": worker.pid}
+    with profiled(pids, args.profile):
+        report["throughput"] = asyncio.run(throughput(tenant, args.jobs, args.clients))
+    print(json.dumps(report["throughput"]), flush=True)
+
+    print("line -> SSE client: 500 lines, one every 10 ms ...", flush=True)
+    report["line_to_client"] = asyncio.run(line_to_client(tenant, 500))
+    print(json.dumps(report["line_to_client"]), flush=True)
+
+    with tenant.client() as client:
+        tenant_id = client.get("/me").json()["tenant"]["id"]
+    stored = fill(mongodb_url, database, tenant_id, args.fill)
+    print(f"latency with {stored} jobs stored: {args.latency_jobs} jobs one at a time ...",
+          flush=True)
+    report["latency_full"] = {"stored": stored, **asyncio.run(latency(tenant, args.latency_jobs))}
+    print(json.dumps(report["latency_full"]), flush=True)
+
+    port = int(mongodb_url.rsplit(":", 1)[-1].split("/")[0])
+    idle_pids = {"api": platform.api.pid, "master": platform.master.pid}
+    if (db_pid := listener_pid(port)) is not None:
+        idle_pids["database"] = db_pid
+    print(f"idle for 10 s with {stored} jobs stored ...", flush=True)
+    report["idle"] = idle_cpu(idle_pids)
+    print(json.dumps(report["idle"]), flush=True)
+
+
+def database_name(client: MongoClient) -> str:
+    info = client.admin.command("buildInfo")
+    return f"MongoDB-wire {info.get('version')} ({os.environ.get('MONGODB_BACKEND', 'server')})"
+
+
+def print_summary(report: dict) -> None:
+    t, e, f = report["throughput"], report["latency_empty"], report["latency_full"]
+    rows = [
+        ("jobrunner jobs/s", f"{t['jobs_per_second']} ({t['jobs']} jobs, {t['failed']} failed)"),
+    ]
+    if "celery" in report:
+        c = report["celery"]
+        rows += [("celery jobs/s", f"{c['jobs_per_second']} ({c['jobs']} tasks)"),
+                 ("ratio", f"{report['ratio_to_celery']}x")]
+    rows += [
+        ("latency empty: client / platform p50",
+         f"{e['client']['p50_ms']} / {e['platform']['p50_ms']} ms "
+         f"(p99 {e['client']['p99_ms']} / {e['platform']['p99_ms']})"),
+        (f"latency with {f['stored']} stored",
+         f"{f['client']['p50_ms']} / {f['platform']['p50_ms']} ms "
+         f"(p99 {f['client']['p99_ms']} / {f['platform']['p99_ms']})"),
+        ("line -> SSE client", f"p50 {report['line_to_client']['p50_ms']} ms, "
+                               f"p99 {report['line_to_client']['p99_ms']} ms"),
+        ("idle CPU (% of a core)", json.dumps(report["idle"]["percent_of_a_core"])
+         + f" = {report['idle']['total']}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
 
 
 if __name__ == "__main__":

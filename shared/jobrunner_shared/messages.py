@@ -268,8 +268,30 @@ JobEvent = Annotated[
 ]
 
 
+class JobEventBatch(Message):
+    """Several job events in one message, in the order the master received them: what came in
+    while its previous message was being confirmed (jobrunner_shared.batching)."""
+
+    kind: Literal["batch"] = "batch"
+    events: list[JobEvent] = Field(min_length=1, max_length=1000)
+
+
+# What the job-events queue carries: one event, or a batch of them.
+JobEventMessage = Annotated[
+    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | CancelRequested | AttemptExpired
+    | AttemptUnrunnable | JobEventBatch,
+    Field(discriminator="kind"),
+]
+
+
 class LogBatchEvent(JobLog, WorkerRef):
     pass
+
+
+class LogBatches(Message):
+    """Several output batches in one message (as JobEventBatch, for the log topic)."""
+
+    batches: list[LogBatchEvent] = Field(min_length=1, max_length=1000)
 
 
 class WorkerEvent(WorkerRef):
@@ -350,6 +372,14 @@ class LogChange(AttemptRef):
 
 
 Change = Annotated[JobChange | WorkerChange | LogChange, Field(discriminator="kind")]
+
+
+class ChangeBatch(Message):
+    """The changes of one tenant applied in one API process within a few milliseconds, in the
+    order they were applied: one message instead of one per change."""
+
+    tenant_id: str
+    changes: list[Change] = Field(min_length=1)
 
 
 # --- AMQP submission reply (SPEC §4) ---------------------------------------------------------------

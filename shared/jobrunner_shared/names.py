@@ -23,8 +23,10 @@ JOB_CANCEL_REQUESTED_KEY = "job.event.cancel-requested"
 JOB_ASSIGNED_KEY = "job.event.assigned"
 JOB_EXPIRED_KEY = "job.event.expired"
 JOB_UNRUNNABLE_KEY = "job.event.unrunnable"
+JOB_EVENTS_BATCH_KEY = "job.event.batch"  # several of the above in one message
 JOB_EVENTS_PATTERN = "job.event.*"
 LOG_BATCH_KEY = "log.batch"
+LOG_BATCHES_KEY = "log.batches"  # several batches in one message
 LOGS_PATTERN = "log.*"
 HEARTBEAT_KEY = "heartbeat.beat"
 WORKER_CONNECTED_KEY = "heartbeat.connected"
@@ -35,11 +37,9 @@ CONTROL_DRAIN_KEY = "control.worker.drain"
 CONTROL_QUEUE_ADDED_KEY = "control.queue.added"
 CONTROL_KEY_REVOKED_KEY = "control.apikey.revoked"
 CONTROL_PATTERN = "control.#"
-# The live feed: a change applied to MongoDB, for the /events and log streams of every API
-# process. + .<tenant>.
-CHANGE_JOB_KEY_PREFIX = "change.job"
-CHANGE_WORKER_KEY_PREFIX = "change.worker"
-CHANGE_LOG_KEY_PREFIX = "change.log"
+# The live feed: changes applied to MongoDB, batched per tenant, for the /events and log
+# streams of every API process. + .<tenant>.
+CHANGE_KEY_PREFIX = "change"
 CHANGES_PATTERN = "change.#"
 
 # --- queues -----------------------------------------------------------------------------------
@@ -100,6 +100,6 @@ def dispatch_routing_key(tenant_id: str, labels: list[str] | tuple[str, ...] | s
     return f"{DISPATCH_KEY_PREFIX}.{tenant_id}.{labelset_key(labels)}"
 
 
-def change_key(prefix: str, tenant_id: str) -> str:
-    """The routing key of a live-feed change of one tenant, e.g. change.job.<tenant>."""
-    return f"{prefix}.{tenant_id}"
+def change_key(tenant_id: str) -> str:
+    """The routing key of a tenant's live-feed changes: change.<tenant>."""
+    return f"{CHANGE_KEY_PREFIX}.{tenant_id}"

@@ -1,4 +1,10 @@
-"""The API application: FastAPI routes plus FastStream consumers on one RabbitMQ broker."""
+"""The API application: FastAPI routes plus FastStream consumers on one RabbitMQ broker.
+
+The broker runs beside the FastAPI app (started in its lifespan), not through FastStream's
+FastAPI integration: that one wraps every consumed message in FastAPI's request machinery,
+which cost more CPU than the handlers themselves (make bench, py-spy). Consumers take their
+dependencies from the Platform object instead.
+"""
 
 import asyncio
 import logging
@@ -6,11 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.rabbit import RabbitBroker
-from faststream_fastapi import FastStreamAPI
-from pydantic import ValidationError
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
 from pymongo.errors import PyMongoError
 
 from jobrunner_api import bootstrap, db, migrations
@@ -30,17 +35,12 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
-class ConsumeErrorPolicy(amqp.ConsumeErrorPolicy):
-    # Through the FastAPI integration, a payload that fails validation raises FastAPI's error.
-    invalid_errors = (ValidationError, RequestValidationError)
-
-
-def create_app(settings: Settings | None = None) -> FastStreamAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     hub = Hub()
     broker = RabbitBroker(
         settings.rabbitmq_url,
-        middlewares=[ConsumeErrorPolicy],
+        middlewares=[amqp.ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
         logger=log_setup.broker_logger(),
         # Why: "Received"/"Processed" for every message (heartbeats, log batches) drowns the
@@ -63,12 +63,16 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
         await broker.connect()
         await amqp.declare_topology(broker)
         await migrations.retire_queues(broker, settings.rabbitmq_url)
+        await broker.start()
         app.state.platform = platform
         sweeper = asyncio.create_task(Sweeper(platform).run(), name="sweeper")
         try:
             yield
         finally:
             sweeper.cancel()
+            await platform.jobs.close()
+            await platform.feed.close()
+            await broker.stop()
             await client.close()
 
     app = FastAPI(
@@ -99,4 +103,14 @@ def create_app(settings: Settings | None = None) -> FastStreamAPI:
             headers={"Retry-After": "2"},
         )
 
-    return FastStreamAPI(broker, application=app, asyncapi_path="/asyncapi", safe_connection=True)
+    asyncapi = AsyncAPI(broker, title="jobrunner topics")
+
+    @app.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(asyncapi.to_specification(), try_it_out_path=None))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+    return app

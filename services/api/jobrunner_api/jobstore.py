@@ -4,9 +4,16 @@ Every change of a job's state is one `find_one_and_update` filtered on the job's
 as it was read, so it lands only on the state it was decided on (transitions.py). Any number
 of API processes, consumers and routes may apply changes to one job at once: no locks, no
 ordering between them. A decision that lost a race is made again on the job as it is now.
+
+Why a cache of the jobs this process last wrote: most events of a job follow one another in
+one process, and deciding on the version it wrote saves a read per event. A cached job is only
+ever trusted through that version filter: a change that lands proves it was current; one that
+does not land, or a decision to change nothing, is made again on the job as stored.
 """
 
+import asyncio
 import logging
+from collections import OrderedDict, defaultdict
 from datetime import timedelta
 
 from beanie import PydanticObjectId
@@ -24,6 +31,9 @@ from jobrunner_shared.messages import AttemptUnrunnable, JobSpec, utcnow
 log = logging.getLogger(__name__)
 # A job that changes under us this many times in a row (it cannot, short of a bug): requeue.
 MAX_TRIES = 10
+CACHED_JOBS = 10_000
+# Confirmed publishes are marked in MongoDB in batches, this often at most (one write for many).
+CONFIRM_FLUSH_SECONDS = 0.02
 
 
 class InvalidSubmission(Exception):
@@ -41,6 +51,9 @@ class Jobs:
         self.dispatcher = dispatcher
         self.feed = feed
         self.timing = timing
+        self._cache: OrderedDict[str, JobView] = OrderedDict()
+        self._confirmed: dict[int, list[PydanticObjectId]] = defaultdict(list)
+        self._confirm_flush: asyncio.Task[None] | None = None
 
     @staticmethod
     def collection():  # noqa: ANN205 - pymongo's AsyncCollection
@@ -92,8 +105,9 @@ class Jobs:
             if first is None:
                 raise
             return first, False
+        self._remember(job)
         await self.publish(job, sealed=sealed)  # read just now: not again
-        await self.feed.job(job)
+        self.feed.job(job)
         return job, True
 
     async def _first_with(self, scope: str) -> JobView | None:
@@ -113,35 +127,72 @@ class Jobs:
             await self.apply(str(job.id), lambda current: transitions.unrunnable(current, event))
             return True
         if result:
-            # Bookkeeping, not a change of state: no new version. Only for this attempt: a
-            # retry queued meanwhile keeps its own.
-            await self.collection().update_one(
-                {"_id": job.id, "attempt": job.attempt}, {"$unset": {"publish_due_at": ""}}
-            )
+            self._mark_confirmed(job)
         return result
+
+    def _mark_confirmed(self, job: JobView) -> None:
+        """Unset publish_due_at (soon, with others): bookkeeping, not a change of state, so no
+        new version. Only for this attempt: a retry queued meanwhile keeps its own."""
+        self._confirmed[job.attempt].append(job.id)
+        if self._confirm_flush is None or self._confirm_flush.done():
+            self._confirm_flush = asyncio.get_running_loop().create_task(self._flush_confirmed())
+
+    async def _flush_confirmed(self) -> None:
+        await asyncio.sleep(CONFIRM_FLUSH_SECONDS)
+        confirmed, self._confirmed = self._confirmed, defaultdict(list)
+        for attempt, ids in confirmed.items():
+            try:
+                await self.collection().update_many(
+                    {"_id": {"$in": ids}, "attempt": attempt}, {"$unset": {"publish_due_at": ""}})
+            except Exception as exc:  # noqa: BLE001 - the sweeper publishes them once more
+                # Why harmless: a second copy of an attempt is dropped by the master.
+                log.warning("could not mark %d published attempts: %r", len(ids), exc)
+
+    async def close(self) -> None:
+        if self._confirm_flush is not None:
+            await asyncio.wait({self._confirm_flush}, timeout=5)
+
+    def _remember(self, job: JobView) -> None:
+        key = str(job.id)
+        self._cache[key] = job
+        self._cache.move_to_end(key)
+        if len(self._cache) > CACHED_JOBS:
+            self._cache.popitem(last=False)
 
     # --- changing state -------------------------------------------------------------------------
 
-    async def apply(self, job_id: str, decide: transitions.Decide,
-                    tenant_id: str | None = None) -> JobView | None:
-        """Decide on the job as stored and write the decision to that version of it, then do
-        what follows (stop stale copies, publish a new attempt, tell the live feed).
+    async def apply(self, job_id: str, decide: transitions.Decide, tenant_id: str | None = None,
+                    *, fresh: bool = False) -> JobView | None:
+        """Decide on the job and write the decision to that version of it, then do what
+        follows (stop stale copies, publish a new attempt, tell the live feed).
 
+        `fresh`: decide on the job as stored, never on this process's last copy of it (for
+        decisions on fields that change without a new version, like a lease's deadline).
         Returns the job as it is afterwards; None when there is no such job (of that tenant).
         """
+        job = None if fresh else self._cache.get(job_id)
+        cached = job is not None
         for _ in range(MAX_TRIES):
-            job = await self.get(job_id, tenant_id)
             if job is None:
+                job, cached = await self.get(job_id, tenant_id), False
+                if job is None:
+                    return None
+            if tenant_id is not None and job.tenant_id != tenant_id:
                 return None
             decision = decide(job)
+            if decision.update is None and cached:
+                job = None  # only the stored job says there is nothing to change
+                continue
             if decision.update is not None:
                 doc = await self.collection().find_one_and_update(
                     {"_id": job.id, "version": job.version}, decision.update,
                     return_document=ReturnDocument.AFTER,
                 )
                 if doc is None:
-                    continue  # changed since it was read: decide again on what it is now
+                    job = None  # changed since: decide again on what it is now
+                    continue
                 job = JobView.model_validate(doc)
+                self._remember(job)
             await self._follow_up(job, decision)
             return job
         raise amqp.TransientError(f"job {job_id} kept changing while a change was applied")
@@ -153,4 +204,4 @@ class Jobs:
             log.info("job %s: attempt %s queued", job.id, job.attempt)
             await self.publish(job)
         if decision.update is not None:
-            await self.feed.job(job)
+            self.feed.job(job)

@@ -1,9 +1,11 @@
 """Storing output batches and reading them back in order, without gaps or duplicates."""
 
 import logging
+from collections import Counter
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from jobrunner_api.documents import Attempt, Job, LogChunk
 from jobrunner_shared.messages import LogBatchEvent, LogLine
@@ -13,10 +15,12 @@ MAX_PAGE_BYTES = 4 * 1024 * 1024
 CHUNKS_PER_READ = 64
 
 
-async def store_batch(batch: LogBatchEvent) -> bool:
-    """Store one batch as one chunk. False when it was already stored (a resend)."""
+DUPLICATE_KEY = 11000
+
+
+def _chunk(batch: LogBatchEvent) -> dict:
     lines = sorted(batch.lines, key=lambda line: line.seq)
-    chunk = LogChunk(
+    return LogChunk(
         id=LogChunk.key(batch.job_id, batch.attempt, lines[0].seq),
         tenant_id=batch.tenant_id,
         job_id=batch.job_id,
@@ -24,19 +28,36 @@ async def store_batch(batch: LogBatchEvent) -> bool:
         first_seq=lines[0].seq,
         last_seq=lines[-1].seq,
         lines=lines,
-    )
+    ).model_dump(by_alias=True)
+
+
+async def store_batches(batches: list[LogBatchEvent]) -> list[LogBatchEvent]:
+    """Store each batch as one chunk (one insert for all); returns those not stored before.
+
+    Why a resend is harmless: a chunk's `_id` is job:attempt:first seq, so a batch the worker
+    sent again is a duplicate key, stored once and counted once.
+    """
+    chunks = [_chunk(batch) for batch in batches]
+    duplicates: set[int] = set()
     try:
-        await LogChunk.get_pymongo_collection().insert_one(chunk.model_dump(by_alias=True))
-    except DuplicateKeyError:
-        return False  # Why: the worker resends unacknowledged batches; once is enough.
-    # Why after the chunk: a crash in between leaves the count short, never the lines; the
-    # resend finds the chunk stored and counts nothing twice. An $inc of a dotted path: state
-    # transitions never write this field, so the two never overwrite each other.
-    await Job.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(batch.job_id)},
-        {"$inc": {Job.attempt_field(batch.attempt, "log_lines"): len(lines)}},
-    )
-    return True
+        await LogChunk.get_pymongo_collection().insert_many(chunks, ordered=False)
+    except BulkWriteError as exc:
+        for error in exc.details.get("writeErrors", []):
+            if error.get("code") != DUPLICATE_KEY:
+                raise
+            duplicates.add(error["index"])
+    stored = [batch for i, batch in enumerate(batches) if i not in duplicates]
+    # After the chunks: a crash in between leaves the count short, never the lines. An $inc of
+    # a dotted path, one per attempt: state transitions never write this field.
+    counts: Counter[tuple[str, int]] = Counter()
+    for batch in stored:
+        counts[(batch.job_id, batch.attempt)] += len(batch.lines)
+    updates = [UpdateOne({"_id": PydanticObjectId(job_id)},
+                         {"$inc": {Job.attempt_field(attempt, "log_lines"): n}})
+               for (job_id, attempt), n in counts.items() if PydanticObjectId.is_valid(job_id)]
+    if updates:
+        await Job.get_pymongo_collection().bulk_write(updates, ordered=False)
+    return stored
 
 
 async def read_lines(job_id: str, attempt: int, after: int, limit: int) -> list[LogLine]:

@@ -60,7 +60,7 @@ class Sweeper:
         timing = self.jobs.timing
         for job_id in await self._due("lease.expires_at", now):
             job = await self.jobs.apply(
-                job_id, lambda j: transitions.lease_expired(j, now, timing))
+                job_id, lambda j: transitions.lease_expired(j, now, timing), fresh=True)
             if job is not None:
                 log.warning("job %s: its worker went away; attempt %s %s", job_id, job.attempt,
                             job.status)
@@ -69,7 +69,8 @@ class Sweeper:
         """Attempts past their timeout (plus TIMEOUT_GRACE_SECONDS) whose worker did not end them."""
         timing = self.jobs.timing
         for job_id in await self._due("timeout_at", now):
-            await self.jobs.apply(job_id, lambda j: transitions.timed_out(j, now, timing))
+            await self.jobs.apply(job_id, lambda j: transitions.timed_out(j, now, timing),
+                                  fresh=True)
 
     async def publish_unconfirmed(self, now: datetime) -> None:
         """Attempts queued but not confirmed by RabbitMQ in time: published (again)."""

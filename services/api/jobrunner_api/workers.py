@@ -55,7 +55,7 @@ class Presence:
         await self._leases(event)
         after = {**(before or {}), **fields, "_id": event.worker_id, "tenant_id": event.tenant_id}
         if before is None or any(before.get(k) != after.get(k) for k in VISIBLE):
-            await self.feed.worker(Worker.model_validate(after))
+            self.feed.worker(Worker.model_validate(after))
 
     @staticmethod
     def _fields(event: WorkerEvent) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class Presence:
         if doc is None:
             return None
         worker = Worker.model_validate(doc)
-        await self.feed.worker(worker)
+        self.feed.worker(worker)
         return worker
 
     async def mark_silent_offline(self, now: datetime, offline_after: float) -> int:
@@ -115,5 +115,5 @@ class Presence:
                 return_document=ReturnDocument.AFTER,
             )
             if after is not None:
-                await self.feed.worker(Worker.model_validate(after))
+                self.feed.worker(Worker.model_validate(after))
         return len(silent)

@@ -6,7 +6,7 @@ from faststream.rabbit import RabbitQueue, RabbitRouter
 
 from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import Change
+from jobrunner_shared.messages import ChangeBatch
 
 
 def build_router(platform: Platform) -> RabbitRouter:
@@ -21,8 +21,8 @@ def build_router(platform: Platform) -> RabbitRouter:
     )
 
     @router.subscriber(queue, amqp.CHANGES, title="live-feed")
-    async def on_change(change: Change) -> None:
-        """A change applied anywhere on the platform: to this process's open streams."""
-        platform.hub.deliver(change)
+    async def on_changes(batch: ChangeBatch) -> None:
+        """Changes applied anywhere on the platform: to this process's open streams."""
+        platform.hub.deliver_batch(batch)
 
     return router

@@ -1,20 +1,27 @@
 """The job-events topic: what masters (and older APIs) report about attempts -> job state."""
 
+import asyncio
+import logging
+
 from faststream.rabbit import RabbitRouter
 
 from jobrunner_api import metrics, transitions
 from jobrunner_api.documents import JobView
 from jobrunner_api.platform import Platform
-from jobrunner_shared import amqp
+from jobrunner_shared import amqp, dberrors, names
 from jobrunner_shared.messages import (
     AttemptExpired,
     AttemptUnrunnable,
     CancelRequested,
     JobAssignedEvent,
     JobEvent,
+    JobEventBatch,
+    JobEventMessage,
     JobFinishedEvent,
     JobStartedEvent,
 )
+
+log = logging.getLogger(__name__)
 
 
 def decider(event: JobEvent, timing: transitions.Timing) -> transitions.Decide:
@@ -42,18 +49,43 @@ def build_router(platform: Platform) -> RabbitRouter:
     router = RabbitRouter()
     jobs = platform.jobs
 
-    @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
-    async def on_job_event(event: JobEvent) -> None:
-        """What moves a job: assigned, started, finished, unrunnable (and, from APIs before
-        0.2, cancel requested and expired)."""
+    async def apply(event: JobEvent) -> None:
         job = await jobs.apply(event.job_id, decider(event, jobs.timing), event.tenant_id)
-        if isinstance(event, JobAssignedEvent) and job is not None:
+        if isinstance(event, JobAssignedEvent | JobStartedEvent) and job is not None:
             _observe_dispatch(job, event)
+
+    async def apply_in_order(events: list[JobEvent]) -> None:
+        for event in events:  # one job's events: in the order its worker sent them
+            try:
+                await apply(event)
+            except Exception as exc:
+                if isinstance(exc, amqp.TransientError) or dberrors.is_transient(exc):
+                    raise  # the whole message comes back; what was applied is not applied twice
+                # Why alone: one poison event must not take the others of its batch with it.
+                log.exception("dead-lettering a job event that failed to apply")
+                await amqp.publish_dead_letter(
+                    platform.broker, event.model_dump_json().encode(),
+                    f"{type(exc).__name__}: {exc}"[:500], names.JOB_EVENTS_BATCH_KEY)
+
+    @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
+    async def on_job_events(message: JobEventMessage) -> None:
+        """What moves a job: assigned, started, finished, unrunnable (and, from APIs before
+        0.2, cancel requested and expired); one event, or a batch of them."""
+        if not isinstance(message, JobEventBatch):
+            await apply(message)
+            return
+        by_job: dict[str, list[JobEvent]] = {}
+        for event in message.events:
+            by_job.setdefault(event.job_id, []).append(event)
+        await asyncio.gather(*(apply_in_order(events) for events in by_job.values()))
 
     return router
 
 
-def _observe_dispatch(job: JobView, event: JobAssignedEvent) -> None:
+def _observe_dispatch(job: JobView, event: JobAssignedEvent | JobStartedEvent) -> None:
+    """The attempt's wait for a worker, once: by the event that recorded its taking."""
     attempt = job.attempts[event.attempt - 1] if event.attempt <= len(job.attempts) else None
-    if attempt is not None and attempt.worker == event.worker_id and attempt.assigned_at:
+    if attempt is None or attempt.worker != event.worker_id or attempt.assigned_at is None:
+        return
+    if abs((attempt.assigned_at - event.at).total_seconds()) < 0.001:  # MongoDB keeps ms
         metrics.DISPATCH_LATENCY.observe((attempt.assigned_at - attempt.queued_at).total_seconds())

@@ -62,8 +62,7 @@ def build_router(platform: Platform) -> RabbitRouter:
     )
     async def on_submit(body: bytes) -> None:
         """A job submitted over AMQP by a holder of a submit key."""
-        # The message from the broker's own context: under FastStreamAPI a `RabbitMessage`
-        # argument is resolved from the application's context, where it is not set.
+        # The message being handled, from the broker's context.
         message: StreamRabbitMessage = platform.broker.context.get_local("message")
         raw: AbstractIncomingMessage = message.raw_message
         try:
