@@ -165,7 +165,8 @@ class Job(Document, JobRecord):
     class Settings:
         name = names.JOBS_COLLECTION
         indexes = [
-            [("tenant_id", ASC), ("_id", DESC)],  # GET /jobs (newest first), /stats per minute
+            [("tenant_id", ASC), ("_id", DESC)],  # GET /jobs (newest first)
+            [("tenant_id", ASC), ("created_at", ASC)],  # /stats: jobs created per minute
             [("tenant_id", ASC), ("status", ASC), ("_id", DESC)],  # ?status=, counts by status
             [("tenant_id", ASC), ("labels", ASC), ("_id", DESC)],  # ?label=
             [("tenant_id", ASC), ("worker", ASC), ("_id", DESC)],  # ?worker= (id)
