@@ -16,7 +16,7 @@ const program = `
 import json, re, sys
 from jobrunner_api.app import create_app
 from jobrunner_api.settings import Settings
-schema = create_app(Settings(environment="development"))._application.openapi()
+schema = create_app(Settings(environment="development")).openapi()
 # Operation ids from the route function names (list_jobs, not list_jobs_api_v1_jobs_get), so
 # the generated SDK reads listJobs(): FastAPI's default id is name + path + "_" + method.
 seen = set()

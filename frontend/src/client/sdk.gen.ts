@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -67,10 +67,13 @@ export const login = <ThrowOnError extends boolean = false>(options: Options<Log
  *
  * `job` events (a job as `GET /jobs/{id}` shows it) and `worker` events (as in the list).
  *
- * A `ready` event opens the stream. A job may be sent again with the same state; clients
- * keep the newest by `updated_at`. What changed before the stream opened is not sent.
+ * A `ready` event opens the stream. A job may be sent more than once; clients keep the one
+ * with the highest `version`. Each job event's id is its `updated_at`: a client that
+ * reconnects with `Last-Event-ID` (or `?since=`) first gets every job changed since then and
+ * every worker, then the live changes; one that is too far behind gets a `reset` event
+ * (refetch what you show). Without either, what changed before the stream opened is not sent.
  */
-export const events = <ThrowOnError extends boolean = false>(options?: Options<EventsData, ThrowOnError>) => (options?.client ?? client).get<EventsResponses, unknown, ThrowOnError>({
+export const events = <ThrowOnError extends boolean = false>(options?: Options<EventsData, ThrowOnError>) => (options?.client ?? client).get<EventsResponses, EventsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/events',
     ...options
@@ -140,6 +143,9 @@ export const downloadLogs = <ThrowOnError extends boolean = false>(options: Opti
  * Stream Logs
  *
  * Stored lines after `Last-Event-ID` (or `?after=`), then live ones, then one `end`.
+ *
+ * Woken by the live feed whenever lines of the job were stored or its state changed (on any
+ * API process); it reads them from MongoDB by index.
  */
 export const streamLogs = <ThrowOnError extends boolean = false>(options: Options<StreamLogsData, ThrowOnError>) => (options.client ?? client).get<StreamLogsResponses, StreamLogsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

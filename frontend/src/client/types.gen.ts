@@ -261,9 +261,15 @@ export type JobOut = {
     /**
      * Updated At
      *
-     * The job's last change (GET /events orders by it).
+     * The job's last change of state.
      */
     updated_at: string;
+    /**
+     * Version
+     *
+     * Counts the job's changes of state: of two copies of a job (from GET /events, say), the one with the higher version is newer.
+     */
+    version: number;
     /**
      * Worker
      */
@@ -684,10 +690,32 @@ export type LoginResponse = LoginResponses[keyof LoginResponses];
 
 export type EventsData = {
     body?: never;
+    headers?: {
+        /**
+         * Last-Event-Id
+         */
+        'last-event-id'?: string | null;
+    };
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Since
+         *
+         * Also send the jobs changed since then (as Last-Event-ID does).
+         */
+        since?: string | null;
+    };
     url: '/api/v1/events';
 };
+
+export type EventsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type EventsError = EventsErrors[keyof EventsErrors];
 
 export type EventsResponses = {
     /**

@@ -1,7 +1,7 @@
 import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it, vi } from "vitest";
 import type { JobOut, JobPage } from "../../client";
-import { applyJobEvent, LiveFeed, REFETCH_THROTTLE_MS } from "./liveFeed";
+import { applyJobEvent, LiveFeed, newer, REFETCH_THROTTLE_MS } from "./liveFeed";
 
 function job(id: string, status: JobOut["status"], updated_at: string): JobOut {
   return { id, status, updated_at } as JobOut;
@@ -24,6 +24,17 @@ describe("applyJobEvent", () => {
     const page = client.getQueryData<JobPage>(["jobs", { status: undefined }])!;
     expect(page.items.map((j) => `${j.id}:${j.status}`)).toEqual(["b:queued", "a:running"]);
     expect(client.getQueryData(["jobs", "not-a-page"])).toBe(7);
+  });
+});
+
+describe("newer", () => {
+  it("orders copies of a job by version, whatever their clocks say", () => {
+    const at = (version: number, updated_at: string) => ({ ...job("a", "running", updated_at), version }) as JobOut;
+    // Two API processes stamped these; the second change carries the earlier time.
+    expect(newer(at(3, "2026-01-01T00:00:01Z"), at(2, "2026-01-01T00:00:02Z"))).toBe(true);
+    expect(newer(at(2, "2026-01-01T00:00:02Z"), at(3, "2026-01-01T00:00:01Z"))).toBe(false);
+    // Without versions (an older API), the time decides.
+    expect(newer(job("a", "running", "2026-01-01T00:00:02Z"), job("a", "queued", "2026-01-01T00:00:01Z"))).toBe(true);
   });
 });
 

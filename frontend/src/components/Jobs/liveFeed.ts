@@ -1,8 +1,8 @@
 // The dashboard's live feed: one `GET /api/v1/events` stream (SSE) for the whole app. Each
 // `job` event is written into the cached job and into every cached jobs page that shows it;
 // the lists and the workers are refetched (at most once a second) so new rows appear. On every
-// (re)connect everything is refetched once: what changed while the stream was down is not
-// replayed by the API.
+// (re)connect everything is refetched once (`ready`), and again on a `reset` event (the API
+// could not replay what changed while the stream was down).
 import type { QueryClient } from "@tanstack/react-query";
 import type { JobOut, JobPage } from "../../client";
 import { authHeaders } from "../../lib/api";
@@ -11,8 +11,11 @@ import { followSse, type FollowOptions } from "../../lib/sse";
 
 export const REFETCH_THROTTLE_MS = 1000;
 
-function newer(job: JobOut, than: JobOut | undefined): boolean {
-  return !than?.updated_at || Date.parse(job.updated_at) >= Date.parse(than.updated_at);
+/** Of two copies of a job, the later state: the higher version (each change adds one). */
+export function newer(job: JobOut, than: JobOut | undefined): boolean {
+  if (!than) return true;
+  if (job.version !== undefined && than.version !== undefined) return job.version >= than.version;
+  return !than.updated_at || Date.parse(job.updated_at) >= Date.parse(than.updated_at);
 }
 
 /** Writes one changed job into the cache: its own query and the rows of cached pages. */
@@ -90,7 +93,7 @@ export class LiveFeed {
         handleApiError(error);
       },
       onEvent: (event) => {
-        if (event.event === "ready") {
+        if (event.event === "ready" || event.event === "reset") {
           this.setLive(true);
           // Whatever changed before this stream began is not in it.
           void this.queryClient.invalidateQueries({ queryKey: ["job"] }, { cancelRefetch: false });
