@@ -1,0 +1,92 @@
+"""The job-events consumer: reports of attempts become job state, once, in order per job."""
+
+from datetime import timedelta
+
+import pytest
+
+from jobrunner_api.consumers import job_events
+from jobrunner_shared import amqp, names
+from jobrunner_shared.messages import (
+    JobEventBatch,
+    JobFinishedEvent,
+    JobStartedEvent,
+    utcnow,
+)
+from tests.api.consumers.conftest import eventually, read_job, stored_job
+
+pytestmark = pytest.mark.integration
+
+
+def ref(job, worker="w-1") -> dict:
+    return {"job_id": str(job.id), "tenant_id": job.tenant_id, "worker_id": worker,
+            "worker_name": worker, "attempt": job.attempt}
+
+
+async def test_a_start_and_an_end_move_the_job_and_reach_the_live_feed(consumer) -> None:
+    broker, _, seen = await consumer(job_events)
+    job = await stored_job()
+    # When the job's start, then its end, are reported
+    await broker.publish(JobStartedEvent(**ref(job), pid=7), exchange=amqp.JOBS,
+                         routing_key=names.JOB_STARTED_KEY, persist=True)
+    running = await eventually(lambda: _with_status(job, "running"))
+    assert running.current.worker == "w-1" and running.lease.worker == "w-1"
+    await broker.publish(JobFinishedEvent(**ref(job), status="succeeded", exit_code=0,
+                                          last_seq=0), exchange=amqp.JOBS,
+                         routing_key=names.JOB_FINISHED_KEY, persist=True)
+    done = await eventually(lambda: _with_status(job, "succeeded"))
+    # Then it is final, its lease gone, and each change went to the live feed
+    assert done.exit_code == 0 and done.lease is None and done.version == job.version + 2
+    batch = await seen.wait("changes")
+    assert batch["tenant_id"] == job.tenant_id and batch["changes"][0]["job_id"] == str(job.id)
+
+
+async def test_a_batch_is_applied_in_order_per_job(consumer) -> None:
+    broker, _, _ = await consumer(job_events)
+    one, two = await stored_job(), await stored_job(max_retries=1)
+    later = utcnow() + timedelta(milliseconds=5)
+    # Given one message with both jobs' starts and ends, one's end failing (a retry is due)
+    batch = JobEventBatch(events=[
+        JobStartedEvent(**ref(one), pid=1), JobStartedEvent(**ref(two), pid=2),
+        JobFinishedEvent(**ref(one), status="succeeded", exit_code=0, at=later),
+        JobFinishedEvent(**ref(two), status="failed", exit_code=1, at=later),
+    ])
+    await broker.publish(batch, exchange=amqp.JOBS, routing_key=names.JOB_EVENTS_BATCH_KEY,
+                         persist=True)
+    # Then each job went through started before finished
+    first = await eventually(lambda: _with_status(one, "succeeded"))
+    assert first.started_at < first.finished_at
+    second = await eventually(lambda: _with_attempt(two, 2))
+    assert second.status == "queued" and second.attempts[0].status == "failed"
+
+
+async def test_a_stale_report_is_ignored_and_its_worker_told_to_stop(consumer) -> None:
+    broker, _, seen = await consumer(job_events)
+    job = await stored_job()
+    await broker.publish(JobStartedEvent(**ref(job, "w-1"), pid=1), exchange=amqp.JOBS,
+                         routing_key=names.JOB_STARTED_KEY, persist=True)
+    await eventually(lambda: _with_status(job, "running"))
+    # When a second worker reports the same attempt started
+    await broker.publish(JobStartedEvent(**ref(job, "w-2"), pid=2), exchange=amqp.JOBS,
+                         routing_key=names.JOB_STARTED_KEY, persist=True)
+    # Then that copy is told to stop, and the job stays the first worker's
+    cancel = await seen.wait("control")
+    assert (cancel["kind"], cancel["worker_id"], cancel["attempt"]) == ("cancel", "w-2", 1)
+    assert (await read_job(job.id)).current.worker == "w-1"
+
+
+async def test_a_malformed_event_is_dead_lettered_with_the_reason(consumer) -> None:
+    broker, _, seen = await consumer(job_events)
+    await broker.publish(b'{"kind": "started", "job_id": "x"}', exchange=amqp.JOBS,
+                         routing_key=names.JOB_STARTED_KEY, persist=True)
+    dead = await seen.wait("dead-letter")
+    assert "invalid message" in dead["headers"][names.REJECT_REASON_HEADER]
+
+
+async def _with_status(job, status: str):
+    current = await read_job(job.id)
+    return current if current.status == status else None
+
+
+async def _with_attempt(job, attempt: int):
+    current = await read_job(job.id)
+    return current if current.attempt == attempt else None
