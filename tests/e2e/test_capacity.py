@@ -1,0 +1,44 @@
+"""What the platform shows a worker running follows the worker, within moments (SPEC §6.5)."""
+
+import asyncio
+import time
+
+import pytest
+
+from tests.support.metrics import scrape, value
+from tests.support.platform import Tenant
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_capacity_2_worker_is_never_shown_with_more_than_2_running(
+    platform, tenant: Tenant, start_worker
+) -> None:
+    # Given a worker of capacity 2 and forty short jobs queued at once
+    start_worker(tenant.worker_key(), name="pair", capacity=2)
+    (worker,) = tenant.wait_workers_online(1)
+    requeued_before = value(scrape(platform.master_url), "jobrunner_dispatch_requeued_total",
+                            reason="no_slot")
+    jobs = [tenant.submit(command="sleep 0.1")["id"] for _ in range(40)]
+    # When the API is watched while they run: the worker's row, and its running jobs
+    shown_running: list[int] = []
+    shown_jobs: list[int] = []
+    async with tenant.aclient() as client:
+        deadline = time.monotonic() + 90
+        while True:
+            workers, running = await asyncio.gather(
+                client.get("/workers"),
+                client.get("/jobs", params={"status": "running", "worker": worker["id"]}))
+            shown_running.append(workers.json()[0]["running"])
+            shown_jobs.append(len(running.json()["items"]))
+            final = await client.get("/jobs", params={"status": "succeeded", "limit": 50})
+            if len(final.json()["items"]) == len(jobs):
+                break
+            assert time.monotonic() < deadline, "the jobs did not finish in time"
+    # Then it was seen busy, and never with more than its two slots
+    assert max(shown_jobs) == 2 and max(shown_running) == 2
+    assert max(shown_running + shown_jobs) <= 2
+    # And RabbitMQ never handed the master a job for a slot the worker did not have
+    after = value(scrape(platform.master_url), "jobrunner_dispatch_requeued_total",
+                  reason="no_slot")
+    assert after == requeued_before
