@@ -70,5 +70,13 @@ test-frontend: install frontend
 	cd frontend && node scripts/check-client.mjs
 	@scripts/with-infra.sh bash -c 'cd frontend && npx playwright test $(PLAYWRIGHT_ARGS)'
 
-bench: install
-	@scripts/with-infra.sh $(PY) benchmarks/run.py
+BENCH_STAMP := $(VENV)/.jobrunner-bench-installed
+$(BENCH_STAMP): benchmarks/requirements.txt | $(STAMP)
+	$(PY) -m pip install -q -r benchmarks/requirements.txt
+	touch $@
+
+# Throughput, latency and idle CPU side by side with Celery (benchmarks/run.py); BENCH_ARGS
+# passes options, e.g. make bench BENCH_ARGS="--jobs 500 --profile".
+BENCH_ARGS ?=
+bench: install $(BENCH_STAMP)
+	@scripts/with-infra.sh $(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """`make dev`: the whole platform on this machine, until Ctrl-C.
 
-Starts RabbitMQ and MongoDB (FerretDB) unless they already run, then the API (:8000), the
+Starts RabbitMQ and MongoDB (mongod, else mongo-java-server: scripts/mongodb.sh) unless they already run, then the API (:8000), the
 master (:8080), one worker with capacity 4 (with a fresh worker API key) and, when
 frontend/dist is built (`make dev` builds it), the dashboard (:3000): `vite preview` with /api
 proxied to the API, server-sent events included. Every child's output is printed with its name.

@@ -53,14 +53,11 @@ async def _replace(key: str, ciphertext: str) -> Secret | None:
 
 async def sealed(tenant_id: str, names: list[str]) -> tuple[dict[str, str], list[str]]:
     """The ciphertext of each named secret, and the names that do not exist (in order)."""
-    found: dict[str, str] = {}
-    missing: list[str] = []
-    for name in names:
-        # One `_id` lookup each: the lookup FerretDB v1 answers without a full scan.
-        secret = await Secret.get(Secret.key(tenant_id, name))
-        if secret is None:
-            missing.append(name)
-        else:
-            found[name] = secret.ciphertext
-    return found, missing
+    if not names:
+        return {}, []
+    keys = [Secret.key(tenant_id, name) for name in names]
+    cursor = Secret.get_pymongo_collection().find({"_id": {"$in": keys}}, {"ciphertext": 1})
+    stored = {doc["_id"]: doc["ciphertext"] async for doc in cursor}
+    found = {name: stored[key] for name, key in zip(names, keys, strict=True) if key in stored}
+    return found, [name for name in names if name not in found]
 
