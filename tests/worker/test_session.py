@@ -7,6 +7,8 @@ from jobrunner_shared import names
 from jobrunner_worker.session import WorkerSession
 from jobrunner_worker.settings import WorkerSettings
 
+from tests.worker.conftest import free_port
+
 
 @pytest.fixture
 async def start_worker():
@@ -160,3 +162,21 @@ async def test_100k_lines_reach_the_master_complete_and_in_order(master, start_w
     lines = sorted((line for b in batches for line in b["lines"]), key=lambda x: x["seq"])
     assert [line["seq"] for line in lines] == list(range(1, 100001))
     assert [line["text"] for line in lines] == [str(i) for i in range(1, 100001)]
+
+
+async def test_masters_are_tried_in_turn_and_a_lost_one_is_left_for_the_next(
+    master_factory, start_worker
+):
+    # Given two masters in MASTER_URL, the first of which is not up
+    dead_port = free_port()
+    second = await master_factory()
+    session = await start_worker(f"http://127.0.0.1:{dead_port},{second.url}")
+    # Then the worker connects to the second at once (no backoff for one refused master)
+    await second.wait_for(lambda: second.sid, timeout=5)
+    assert session.master_url == second.url
+    # When the first comes up and the second goes away
+    first = await master_factory(dead_port)
+    await second.stop()
+    # Then the worker is on the first within moments, and heartbeats there
+    await first.wait_for(lambda: first.sid and first.heartbeats, timeout=10)
+    assert session.master_url == first.url

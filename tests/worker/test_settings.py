@@ -47,3 +47,10 @@ def test_dotenv_file_is_read(tmp_path):
     (tmp_path / ".env").write_text("API_KEY=from-file\nWORKER_CAPACITY=4\nWORKER_LABELS=a,b\n")
     settings = load_settings()
     assert (settings.api_key, settings.worker_capacity, settings.labels) == ("from-file", 4, ["a", "b"])
+
+
+def test_master_url_may_list_several_masters() -> None:
+    settings = load_settings(api_key="k", master_url=" http://a:8080, https://b:8080 ,")
+    assert settings.master_urls == ["http://a:8080", "https://b:8080"]
+    with pytest.raises(SettingsError, match="MASTER_URL: .*http"):
+        load_settings(api_key="k", master_url="a:8080")

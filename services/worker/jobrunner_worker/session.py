@@ -1,13 +1,12 @@
 """The worker's Socket.IO session with the master (SPEC §5): connect, reconnect, dispatch.
 
-What python-socketio 5.18 does by itself, and what is added here:
-- a dropped transport is reconnected by the library with doubling delays (capped at
-  `reconnect_delay_max`) plus jitter, forever; a refused namespace during those attempts
-  (bad or revoked key) only makes the library try again after the next, longer delay;
-- the *first* `connect(retry=True)` retries only transport failures: a refused namespace
-  raises `ConnectionError` at once, and a disconnect initiated by the server does not
-  reconnect at all. Both cases are retried here with our own backoff and jitter, so that a
-  worker with a bad key knocks at a slowly growing interval, never in a tight loop.
+Reconnecting is done here, not by python-socketio (its own reconnection is off): a dropped
+connection, a refused one (bad or revoked key) and a master that is down are all retried by
+`_connect_forever`, which tries each master of MASTER_URL in turn (several, comma-separated;
+one behind a load balancer) and backs off, doubling with jitter up to RECONNECT_DELAY_MAX, once
+it went round all of them without success. So a worker whose master is lost is on another
+within moments, and one with a bad key knocks at a slowly growing interval, never in a tight
+loop.
 """
 
 import asyncio
@@ -56,12 +55,7 @@ class WorkerSession:
         )
         self.attempts = Attempts(settings, self.outbox)
         self.client = socketio.AsyncClient(
-            reconnection=True,
-            reconnection_attempts=0,  # forever
-            reconnection_delay=settings.reconnect_delay,
-            reconnection_delay_max=settings.reconnect_delay_max,
-            # The library's jitter is absolute seconds (delay ± factor), keep it below the delay.
-            randomization_factor=min(0.5, settings.reconnect_delay / 2),
+            reconnection=False,  # _connect_forever reconnects, to whichever master answers
             # engineio would otherwise take over SIGINT on the first connect (disconnect and
             # cancel everything); SIGINT/SIGTERM mean "drain" here, handled in main.py.
             handle_sigint=False,
@@ -69,6 +63,7 @@ class WorkerSession:
         self.heartbeat = Heartbeater(self.client, self.attempts, settings.heartbeat_interval)
         self.attempts.on_change = self.heartbeat.poke
         self.connect_errors = 0
+        self.master_url = settings.master_urls[0]  # the one connected to (or last tried)
         self._stopping = False
         self._hurry = asyncio.Event()
         for event, handler in {
@@ -157,42 +152,47 @@ class WorkerSession:
             log.debug("while disconnecting: %r", exc)
 
     async def _connect_forever(self) -> None:
-        failures = 0
+        urls = self.settings.master_urls
+        failures = 0  # connections in a row that failed or did not last
+        turn = 0  # which master is tried next
         while not self._stopping:
+            url = self.master_url = urls[turn % len(urls)]
             started = time.monotonic()
             try:
-                await self.client.connect(
-                    self.settings.master_url,
-                    auth=self.auth,
-                    namespaces=[NS],
-                    wait_timeout=10,
-                    retry=True,
-                )
+                await self.client.connect(url, auth=self.auth, namespaces=[NS], wait_timeout=10)
             except socketio.exceptions.ConnectionError as exc:
                 if self._stopping:
                     return
                 failures += 1
-                await self._backoff(failures, f"cannot connect to {self.settings.master_url}: {exc}")
+                turn += 1
+                await self._backoff(failures, len(urls), f"cannot connect to {url}: {exc}")
                 continue
             if self._stopping:
                 await self.client.disconnect()
                 return
-            await self.client.wait()  # returns once the library gave up or the server cut us off
+            await self.client.wait()  # returns once the connection is gone
             if self._stopping:
                 return
             failures = 0 if time.monotonic() - started > STABLE_CONNECTION_SECONDS else failures + 1
-            await self._backoff(failures, "disconnected by the master")
+            turn += 1  # this master may be going away: the next one first
+            await self._backoff(max(failures, 1), len(urls), f"disconnected from {url}")
 
-    async def _backoff(self, failures: int, why: str) -> None:
-        base = self.settings.reconnect_delay * 2 ** min(failures - 1, 30)
-        delay = min(self.settings.reconnect_delay_max, base) * random.uniform(0.75, 1.25)
+    async def _backoff(self, failures: int, masters: int, why: str) -> None:
+        """A short pause before the next master; the growing one after a round of them all."""
+        if failures % masters:
+            delay = min(self.settings.reconnect_delay, 0.5) * random.uniform(0.5, 1.0)
+        else:
+            rounds = failures // masters
+            base = self.settings.reconnect_delay * 2 ** min(rounds - 1, 30)
+            delay = min(self.settings.reconnect_delay_max, base) * random.uniform(0.75, 1.25)
         log.warning("%s; retrying in %.1f s", why, delay)
         await asyncio.sleep(delay)
 
     # --- Socket.IO handlers -------------------------------------------------------------------
 
     async def _on_connect(self) -> None:
-        log.info("connected to %s as %s (%s)", self.settings.master_url, self.settings.worker_name, self.worker_id)
+        log.info("connected to %s as %s (%s)", self.master_url, self.settings.worker_name,
+                 self.worker_id)
         self.outbox.connected(self.client)
         asyncio.get_running_loop().create_task(self.heartbeat.beat())
 

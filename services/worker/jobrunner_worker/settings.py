@@ -21,6 +21,7 @@ class WorkerSettings(BaseSettings):
     # extra="ignore": one .env is often shared with the platform's own variables.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
+    # One master, or several comma-separated: tried in turn (behind a load balancer, one URL).
     master_url: str = "http://localhost:8080"
     api_key: str = Field(min_length=1)
     worker_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=200)
@@ -52,6 +53,21 @@ class WorkerSettings(BaseSettings):
                     f"label {label!r} must be 1-63 characters of letters, digits and _.:/-"
                 )
         return value
+
+    @field_validator("master_url")
+    @classmethod
+    def _masters(cls, value: str) -> str:
+        urls = [url.strip() for url in value.split(",") if url.strip()]
+        if not urls:
+            raise ValueError("give at least one master URL")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        return ",".join(urls)
+
+    @property
+    def master_urls(self) -> list[str]:
+        return self.master_url.split(",")
 
     @property
     def labels(self) -> list[str]:
