@@ -2,6 +2,8 @@
 
 from pymongo.errors import ConnectionFailure, OperationFailure
 
+DUPLICATE_KEY = 11000  # a unique index refused a write (in a bulk write's per-item errors)
+
 # Server error codes that say "not now" rather than "never": an internal error (FerretDB's
 # "database is locked" under load), a failover, a shutdown, a write conflict, a time limit.
 TRANSIENT_CODES = frozenset({

@@ -1,6 +1,6 @@
 """The job state machine, table-tested without any server: (job, event) -> the change.
 
-Each decision's update is applied to the job as a dict (tests/support/updates.py), so a test
+Each decision's update is applied to the job as a dict (jobrunner_api/updates.py), so a test
 reads as a story of states: given a job, when an event comes, then the job is thus.
 """
 
@@ -17,7 +17,7 @@ from jobrunner_shared.messages import (
     JobFinishedEvent,
     JobStartedEvent,
 )
-from tests.support.updates import apply_update
+from jobrunner_api.updates import apply_update
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TIMING = t.Timing(lease_seconds=20, timeout_grace_seconds=15, publish_grace_seconds=10)
@@ -33,7 +33,7 @@ def step(job: JobView, decision: t.Decision, now: datetime = T0) -> JobView:
     """The job after the decision's update (unchanged when it has none)."""
     if decision.update is None:
         return job
-    doc = apply_update(job.model_dump(by_alias=True), decision.update, now)
+    doc = apply_update(job.model_dump(by_alias=True), decision.update)
     return JobView.model_validate(doc)
 
 

@@ -142,6 +142,9 @@ class JobRecord(BaseModel):
     publish_due_at: datetime | None = None
     lease: Lease | None = None  # while a worker holds the current attempt
     timeout_at: datetime | None = None  # while running with a timeout: then the platform ends it
+    # Which batch write last changed the job (jobstore.Jobs.apply_many tells by it which of its
+    # writes landed).
+    write_token: str | None = None
 
     @property
     def current(self) -> Attempt:

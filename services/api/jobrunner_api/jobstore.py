@@ -13,19 +13,23 @@ does not land, or a decision to change nothing, is made again on the job as stor
 
 import asyncio
 import logging
+import uuid
 from collections import OrderedDict, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
 from faststream.rabbit import RabbitBroker
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from jobrunner_api import secretstore, transitions
 from jobrunner_api.dispatch import Dispatcher, Unrunnable
 from jobrunner_api.documents import Job, JobView
 from jobrunner_api.feed import Feed
-from jobrunner_shared import amqp, names
+from jobrunner_api.updates import apply_update
+from jobrunner_api.updates import merge as updates_merge
+from jobrunner_shared import amqp, dberrors, names
+from jobrunner_shared.batching import GroupCommit
 from jobrunner_shared.messages import AttemptUnrunnable, JobSpec, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,8 @@ class Jobs:
         self.feed = feed
         self.timing = timing
         self._cache: OrderedDict[str, JobView] = OrderedDict()
+        # Jobs submitted at once are inserted with one insert_many (group commit).
+        self._inserts: GroupCommit[dict] = GroupCommit(self._insert_many)
         self._confirmed: dict[int, list[PydanticObjectId]] = defaultdict(list)
         self._confirm_flush: asyncio.Task[None] | None = None
 
@@ -98,7 +104,7 @@ class Jobs:
         try:
             # Without its empty fields: the sparse unique index on idempotency_scope holds only
             # the jobs that have one (a null would be a value, the same for every other job).
-            await self.collection().insert_one(job.model_dump(by_alias=True, exclude_none=True))
+            await self._inserts.submit(job.model_dump(by_alias=True, exclude_none=True))
         except DuplicateKeyError:
             # The same key in a submission racing this one: the unique index chose the first.
             first = await self._first_with(scope) if scope else None
@@ -109,6 +115,21 @@ class Jobs:
         await self.publish(job, sealed=sealed)  # read just now: not again
         self.feed.job(job)
         return job, True
+
+    async def _insert_many(self, docs: list[dict]) -> list[BaseException | None]:
+        """One round trip for the jobs of concurrent submissions; each gets its own outcome
+        (a duplicate idempotency key is the one submission's, not the others')."""
+        outcomes: list[BaseException | None] = [None] * len(docs)
+        try:
+            await self.collection().insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                duplicate = error.get("code") == dberrors.DUPLICATE_KEY
+                outcomes[error["index"]] = (DuplicateKeyError(error.get("errmsg", "duplicate key"))
+                                            if duplicate else OperationFailure(
+                                                error.get("errmsg", "insert failed"),
+                                                error.get("code")))
+        return outcomes
 
     async def _first_with(self, scope: str) -> JobView | None:
         doc = await self.collection().find_one({"idempotency_scope": scope})
@@ -185,7 +206,7 @@ class Jobs:
                 continue
             if decision.update is not None:
                 doc = await self.collection().find_one_and_update(
-                    {"_id": job.id, "version": job.version}, decision.update,
+                    {"_id": job.id, "version": job.version}, stamped(decision.update),
                     return_document=ReturnDocument.AFTER,
                 )
                 if doc is None:
@@ -197,11 +218,98 @@ class Jobs:
             return job
         raise amqp.TransientError(f"job {job_id} kept changing while a change was applied")
 
-    async def _follow_up(self, job: JobView, decision: transitions.Decision) -> None:
+    async def apply_many(self, changes: list[tuple[str, str | None, transitions.Decide]]
+                         ) -> dict[str, JobView]:
+        """Apply several jobs' transitions (job id, tenant, decide), each job's in order: one
+        read of the jobs this process has no copy of, and one `bulk_write` for all of them.
+
+        Returns the jobs as they are afterwards, by id. Why: under load a batch of events from
+        the master holds many jobs' starts and ends;
+        written one by one each costs a round trip to MongoDB. A job whose decisions cannot be
+        written together (it changed meanwhile, it is not in this process's cache and a
+        decision changed nothing, or MongoDB would refuse the merged update) goes through
+        `apply`, one change at a time, and decides again: no change is applied twice.
+        """
+        by_job: dict[str, list[tuple[str | None, transitions.Decide]]] = {}
+        for job_id, tenant_id, decide in changes:
+            by_job.setdefault(job_id, []).append((tenant_id, decide))
+        states = {job_id: self._cache[job_id] for job_id in by_job if job_id in self._cache}
+        cached = set(states)
+        missing = [PydanticObjectId(j) for j in by_job
+                   if j not in states and PydanticObjectId.is_valid(j)]
+        if missing:
+            async for doc in self.collection().find({"_id": {"$in": missing}}):
+                states[str(doc["_id"])] = JobView.model_validate(doc)
+        one_by_one: list[str] = []
+        plans: dict[str, tuple[JobView, JobView, dict, list[transitions.Decision]]] = {}
+        now = utcnow()
+        for job_id, entries in by_job.items():
+            job = states.get(job_id)
+            if job is None:
+                continue  # no such job: as `apply` answers None
+            state, updates, decisions = job, [], []
+            for tenant_id, decide in entries:
+                if tenant_id is not None and job.tenant_id != tenant_id:
+                    continue
+                decision = decide(state)
+                if decision.update is None and job_id in cached:
+                    break  # only the stored job says there is nothing to change
+                decisions.append(decision)
+                if decision.update is not None:
+                    updates.append(decision.update)
+                    state = JobView.model_validate(apply_update(
+                        state.model_dump(by_alias=True), stamped(decision.update, now)))
+            else:
+                merged = updates_merge(updates) if updates else None
+                if updates and merged is None:
+                    one_by_one.append(job_id)
+                elif merged is not None:
+                    plans[job_id] = (job, state, stamped(merged, now), decisions)
+                else:
+                    for decision in decisions:  # nothing to write: stale or repeated reports
+                        await self._follow_up(job, decision)
+                continue
+            one_by_one.append(job_id)
+        if plans:
+            # Each write carries a token: should some not land (the job changed since it was
+            # read), the tokens tell which did. The version alone cannot: a rival write from
+            # the same version makes the same next version.
+            token = uuid.uuid4().hex
+            result = await self.collection().bulk_write(
+                [UpdateOne({"_id": job.id, "version": job.version},
+                           {**update, "$set": {**update["$set"], "write_token": token}})
+                 for job, _, update, _ in plans.values()], ordered=False)
+            if result.matched_count != len(plans):
+                landed = {str(doc["_id"]) async for doc in self.collection().find(
+                    {"_id": {"$in": [job.id for job, _, _, _ in plans.values()]},
+                     "write_token": token}, {"_id": 1})}
+                for job_id in list(plans):
+                    if job_id not in landed:
+                        del plans[job_id]  # another process changed it first
+                        one_by_one.append(job_id)
+            for job_id, (_, after, _, decisions) in plans.items():
+                self._remember(after)
+                for decision in decisions:
+                    await self._follow_up(after, decision, feed=False)
+                self.feed.job(after)
+        done = {job_id: after for job_id, (_, after, _, _) in plans.items()}
+        for job_id in one_by_one:
+            for tenant_id, decide in by_job[job_id]:
+                if (job := await self.apply(job_id, decide, tenant_id)) is not None:
+                    done[job_id] = job
+        return done
+
+    async def _follow_up(self, job: JobView, decision: transitions.Decision,
+                         feed: bool = True) -> None:
         for cancel in decision.cancel:
             await amqp.publish_control(self.broker, cancel, names.CONTROL_CANCEL_KEY)
         if decision.publish:
             log.info("job %s: attempt %s queued", job.id, job.attempt)
             await self.publish(job)
-        if decision.update is not None:
+        if feed and decision.update is not None:
             self.feed.job(job)
+
+
+def stamped(update: dict, now: datetime | None = None) -> dict:
+    """The update with the job's `updated_at` set: the time this process applies it."""
+    return {**update, "$set": {**update.get("$set", {}), "updated_at": now or utcnow()}}

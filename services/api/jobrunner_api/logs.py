@@ -8,6 +8,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from jobrunner_api.documents import Attempt, Job, LogChunk
+from jobrunner_shared import dberrors
 from jobrunner_shared.messages import LogBatchEvent, LogLine
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,6 @@ MAX_PAGE_BYTES = 4 * 1024 * 1024
 CHUNKS_PER_READ = 64
 
 
-DUPLICATE_KEY = 11000
 
 
 def _chunk(batch: LogBatchEvent) -> dict:
@@ -43,7 +43,7 @@ async def store_batches(batches: list[LogBatchEvent]) -> list[LogBatchEvent]:
         await LogChunk.get_pymongo_collection().insert_many(chunks, ordered=False)
     except BulkWriteError as exc:
         for error in exc.details.get("writeErrors", []):
-            if error.get("code") != DUPLICATE_KEY:
+            if error.get("code") != dberrors.DUPLICATE_KEY:
                 raise
             duplicates.add(error["index"])
     stored = [batch for i, batch in enumerate(batches) if i not in duplicates]

@@ -57,7 +57,8 @@ Decide = Callable[[JobView], Decision]
 
 
 class _Update:
-    """Builds one MongoDB update document; every change bumps the version and updated_at."""
+    """Builds one MongoDB update document; every change bumps the version (the applier stamps
+    `updated_at`: these functions know no clock)."""
 
     def __init__(self) -> None:
         self.sets: dict[str, Any] = {}
@@ -79,7 +80,7 @@ class _Update:
         return self
 
     def done(self) -> dict[str, Any]:
-        update: dict[str, Any] = {"$inc": {"version": 1}, "$currentDate": {"updated_at": True}}
+        update: dict[str, Any] = {"$inc": {"version": 1}}
         if self.sets:
             update["$set"] = self.sets
         if self.unsets:

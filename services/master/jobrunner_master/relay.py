@@ -23,6 +23,8 @@ from jobrunner_shared.batching import GroupCommit
 from jobrunner_shared.messages import EventAck, JobEventBatch, LogBatchEvent, LogBatches
 
 log = logging.getLogger(__name__)
+# While busy, how long a batch waits for more events (jobrunner_shared.batching).
+LINGER_SECONDS = 0.005
 
 
 def ack(ok: bool, error: str | None = None) -> dict[str, Any]:
@@ -32,8 +34,10 @@ def ack(ok: bool, error: str | None = None) -> dict[str, Any]:
 class Relay:
     def __init__(self, broker: RabbitBroker) -> None:
         self.broker = broker
-        self._job_events: GroupCommit[tuple[BaseModel, str]] = GroupCommit(self._flush_job_events)
-        self._logs: GroupCommit[LogBatchEvent] = GroupCommit(self._flush_logs)
+        self._job_events: GroupCommit[tuple[BaseModel, str]] = GroupCommit(
+            self._flush_job_events, linger=LINGER_SECONDS)
+        self._logs: GroupCommit[LogBatchEvent] = GroupCommit(self._flush_logs,
+                                                             linger=LINGER_SECONDS)
 
     async def publish(self, message: BaseModel, exchange: RabbitExchange, key: str) -> None:
         """Persistent and confirmed; job events and log batches grouped with others."""

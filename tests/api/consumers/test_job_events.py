@@ -1,10 +1,12 @@
 """The job-events consumer: reports of attempts become job state, once, in order per job."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from jobrunner_api.consumers import job_events
+from jobrunner_api.documents import Job
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
     JobEventBatch,
@@ -90,3 +92,48 @@ async def _with_status(job, status: str):
 async def _with_attempt(job, attempt: int):
     current = await read_job(job.id)
     return current if current.attempt == attempt else None
+
+
+async def test_a_batch_on_a_job_another_process_changed_meanwhile_is_decided_again(
+    consumer,
+) -> None:
+    broker, platform, _ = await consumer(job_events)
+    one, two = await stored_job(), await stored_job()
+    # Given job one started here (this process keeps that version of it)
+    await broker.publish(JobStartedEvent(**ref(one), pid=1), exchange=amqp.JOBS,
+                         routing_key=names.JOB_STARTED_KEY, persist=True)
+    await eventually(lambda: _with_status(one, "running"))
+    # When another process ends it first, and then a batch says it failed here
+    await Job.get_pymongo_collection().update_one(
+        {"_id": one.id}, {"$set": {"status": "succeeded", "attempts.0.status": "succeeded"},
+                          "$inc": {"version": 1}})
+    batch = JobEventBatch(events=[
+        JobFinishedEvent(**ref(one), status="failed", exit_code=1),
+        JobStartedEvent(**ref(two), pid=2),
+    ])
+    await broker.publish(batch, exchange=amqp.JOBS, routing_key=names.JOB_EVENTS_BATCH_KEY,
+                         persist=True)
+    # Then the other job's start lands, and job one keeps what the other process wrote
+    await eventually(lambda: _with_status(two, "running"))
+    assert (await read_job(one.id)).status == "succeeded"
+    assert platform.jobs._cache[str(two.id)].status == "running"
+
+
+async def test_two_batches_deciding_on_one_version_of_a_job_both_land(consumer) -> None:
+    _, platform, _ = await consumer(job_events)
+    jobs = platform.jobs
+    job = await stored_job()
+    jobs._remember(job)  # both batches decide on this version
+    later = utcnow() + timedelta(milliseconds=5)
+    start = JobStartedEvent(**ref(job), pid=1)
+    end = JobFinishedEvent(**ref(job), status="succeeded", exit_code=0, at=later)
+    # When two batches write the same job at once, from the same version
+    await asyncio.gather(
+        jobs.apply_many([(start.job_id, start.tenant_id,
+                          job_events.decider(start, jobs.timing))]),
+        jobs.apply_many([(end.job_id, end.tenant_id, job_events.decider(end, jobs.timing))]),
+    )
+    # Then neither change is lost: the one that lost the race was decided again
+    done = await read_job(job.id)
+    assert done.status == "succeeded" and done.current.exit_code == 0
+    assert jobs._cache[str(job.id)].version == done.version

@@ -74,6 +74,20 @@ def build_router(platform: Platform) -> RabbitRouter:
         if not isinstance(message, JobEventBatch):
             await apply(message)
             return
+        try:
+            # Why together: one read and one write for the whole batch (jobstore.apply_many).
+            done = await jobs.apply_many([(event.job_id, event.tenant_id,
+                                           decider(event, jobs.timing))
+                                          for event in message.events])
+        except Exception as exc:
+            if isinstance(exc, amqp.TransientError) or dberrors.is_transient(exc):
+                raise
+            log.exception("a batch of job events failed together; applying them one by one")
+        else:
+            for event in message.events:
+                if isinstance(event, JobAssignedEvent | JobStartedEvent) and event.job_id in done:
+                    _observe_dispatch(done[event.job_id], event)
+            return
         by_job: dict[str, list[JobEvent]] = {}
         for event in message.events:
             by_job.setdefault(event.job_id, []).append(event)

@@ -1,0 +1,78 @@
+"""MongoDB update documents, as the state machine writes them: applied to a job in memory, and
+several of one job merged into one.
+
+Only what transitions.py uses: `$set` and `$unset` of dotted paths (array indexes included)
+and `$inc`. Why in memory: a batch of events is decided in this process and written with one
+`bulk_write`, which answers counts, not documents; the job after it is computed here, exactly
+as MongoDB applies the same update (tests/api/test_updates.py checks both agree).
+"""
+
+import copy
+from typing import Any
+
+OPERATORS = frozenset({"$set", "$unset", "$inc"})
+
+
+def _walk(doc: dict, path: str) -> tuple[Any, str | int]:
+    parts = path.split(".")
+    node: Any = doc
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    last = parts[-1]
+    return node, int(last) if isinstance(node, list) else last
+
+
+def _put(node: Any, key: str | int, value: Any) -> None:
+    if isinstance(node, list) and key == len(node):
+        node.append(value)  # as MongoDB: setting the index just past the end appends
+    else:
+        node[key] = value
+
+
+def apply_update(doc: dict, update: dict) -> dict:
+    """The document after `update`, as MongoDB would make it (a copy)."""
+    unknown = set(update) - OPERATORS
+    if unknown:
+        raise ValueError(f"not supported here: {sorted(unknown)}")
+    out = copy.deepcopy(doc)
+    for path, value in update.get("$set", {}).items():
+        _put(*_walk(out, path), copy.deepcopy(value))
+    for path in update.get("$unset", {}):
+        node, key = _walk(out, path)
+        if isinstance(node, dict):
+            node.pop(key, None)
+    for path, amount in update.get("$inc", {}).items():
+        node, key = _walk(out, path)
+        node[key] = (node.get(key, 0) if isinstance(node, dict) else node[key]) + amount
+    return out
+
+
+def merge(updates: list[dict]) -> dict | None:
+    """One update doing what `updates` do one after the other, or None when MongoDB would
+    refuse it (one path inside another, e.g. a new `attempts.1` and then `attempts.1.status`)."""
+    sets: dict[str, Any] = {}
+    unsets: set[str] = set()
+    incs: dict[str, int] = {}
+    for update in updates:
+        if set(update) - OPERATORS:
+            return None
+        for path, value in update.get("$set", {}).items():
+            sets[path] = value
+            unsets.discard(path)
+        for path in update.get("$unset", {}):
+            unsets.add(path)
+            sets.pop(path, None)
+        for path, amount in update.get("$inc", {}).items():
+            incs[path] = incs.get(path, 0) + amount
+    paths = sorted([*sets, *unsets, *incs])
+    if len(paths) != len(set(paths)) or any(
+            later.startswith(earlier + ".") for earlier, later in zip(paths, paths[1:])):
+        return None
+    merged: dict[str, Any] = {}
+    if sets:
+        merged["$set"] = sets
+    if unsets:
+        merged["$unset"] = {path: "" for path in sorted(unsets)}
+    if incs:
+        merged["$inc"] = incs
+    return merged

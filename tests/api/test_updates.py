@@ -1,0 +1,29 @@
+"""Updates applied in memory and merged: what the batch path writes and caches."""
+
+from jobrunner_api.updates import apply_update, merge
+
+
+def test_an_update_sets_unsets_increments_and_appends_by_index() -> None:
+    doc = {"v": 1, "lease": {"worker": "w"}, "attempts": [{"status": "running"}]}
+    after = apply_update(doc, {"$set": {"attempts.0.status": "failed",
+                                        "attempts.1": {"status": "queued"}},
+                               "$unset": {"lease": ""}, "$inc": {"v": 1}})
+    assert after == {"v": 2, "attempts": [{"status": "failed"}, {"status": "queued"}]}
+    assert doc["lease"] == {"worker": "w"}  # a copy: the original is left as it was
+
+
+def test_merged_updates_do_what_they_did_one_after_the_other() -> None:
+    doc = {"v": 1, "status": "queued", "attempts": [{"status": "queued"}]}
+    first = {"$set": {"status": "running", "lease": {"worker": "w"}}, "$inc": {"v": 1}}
+    second = {"$set": {"status": "succeeded"}, "$unset": {"lease": ""}, "$inc": {"v": 1}}
+    one_by_one = apply_update(apply_update(doc, first), second)
+    assert apply_update(doc, merge([first, second])) == one_by_one
+    assert one_by_one["v"] == 3 and "lease" not in one_by_one
+
+
+def test_updates_mongodb_would_refuse_together_are_not_merged() -> None:
+    # a new attempt set whole, then one of its fields: one path inside the other
+    new_attempt = {"$set": {"attempts.1": {"status": "queued"}}}
+    then_started = {"$set": {"attempts.1.status": "running"}}
+    assert merge([new_attempt, then_started]) is None
+    assert merge([{"$push": {"x": 1}}]) is None

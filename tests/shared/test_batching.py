@@ -1,0 +1,68 @@
+"""Group commit: one item at once when quiet, the others together while a flush is in flight."""
+
+import asyncio
+
+import pytest
+
+from jobrunner_shared.batching import GroupCommit
+
+
+async def test_items_wait_for_the_flush_in_flight_and_go_together() -> None:
+    flushed: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def flush(items: list[int]) -> None:
+        flushed.append(items)
+        if len(flushed) == 1:
+            await gate.wait()  # the first flush is slow
+
+    group = GroupCommit(flush)
+    first = asyncio.create_task(group.submit(1))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(group.submit(n)) for n in (2, 3, 4)]
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(first, *rest)
+    assert flushed == [[1], [2, 3, 4]]
+
+
+async def test_a_failed_flush_fails_each_of_its_items_and_not_the_next_batch() -> None:
+    async def flush(items: list[int]) -> None:
+        if 13 in items:
+            raise ConnectionError("broker away")
+
+    group = GroupCommit(flush)
+    with pytest.raises(ConnectionError):
+        await group.submit(13)
+    await group.submit(14)  # the group goes on
+
+
+async def stream(group: GroupCommit, count: int, every: float) -> None:
+    tasks = []
+    for n in range(count):
+        tasks.append(asyncio.create_task(group.submit(n)))
+        await asyncio.sleep(every)
+    await asyncio.gather(*tasks)
+
+
+async def test_a_busy_group_lingers_for_larger_batches_a_quiet_one_does_not() -> None:
+    def group(linger: float) -> tuple[GroupCommit, list[list[int]]]:
+        flushed: list[list[int]] = []
+
+        async def flush(items: list[int]) -> None:
+            flushed.append(items)
+            await asyncio.sleep(0.01)
+
+        return GroupCommit(flush, linger=linger), flushed
+
+    # Quiet: one item now and then goes at once, alone, lingering or not
+    quiet, flushed = group(linger=0.05)
+    await stream(quiet, 3, every=0.03)
+    assert flushed == [[0], [1], [2]]
+    # Busy: an item every 2 ms; lingering makes far fewer, larger batches, none lost
+    eager, eager_flushes = group(linger=0)
+    patient, patient_flushes = group(linger=0.03)
+    await asyncio.gather(stream(eager, 60, every=0.002), stream(patient, 60, every=0.002))
+    for flushes in (eager_flushes, patient_flushes):
+        assert sorted(n for batch in flushes for n in batch) == list(range(60))
+    assert len(patient_flushes) * 2 <= len(eager_flushes)
