@@ -4,8 +4,14 @@ Imports FastStream, so the worker never imports this module.
 """
 
 import asyncio
+import itertools
 import logging
 from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from aio_pika.robust_connection import RobustConnection
+from yarl import URL
 
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
@@ -65,6 +71,85 @@ def _events_queue(name: str, routing_key: str) -> RabbitQueue:
 JOB_EVENTS_QUEUE = _events_queue(names.JOB_EVENTS_QUEUE, names.JOB_EVENTS_PATTERN)
 LOGS_QUEUE = _events_queue(names.LOGS_QUEUE, names.LOGS_PATTERN)
 HEARTBEATS_QUEUE = _events_queue(names.HEARTBEATS_QUEUE, names.HEARTBEATS_PATTERN)
+
+
+# --- connecting: one RabbitMQ node, or any of a cluster's ------------------------------------
+
+
+NEXT_NODE_SECONDS = 1.0  # with several nodes: the pause before trying the next one
+
+
+def amqp_urls(setting: str) -> list[str]:
+    """RABBITMQ_URL: one URL, or several comma-separated (the nodes of one cluster)."""
+    urls = [url.strip() for url in setting.split(",") if url.strip()]
+    if not urls:
+        raise ValueError("RABBITMQ_URL is empty")
+    return urls
+
+
+def multi_host(urls: list[str]) -> type[RobustConnection]:
+    """A robust connection that tries the next of `urls` on each (re)connect attempt.
+
+    Why: aio-pika's robust connection reconnects to the URL it was made with; when that node
+    of a cluster is gone, the services must go on with a surviving one. Each attempt begins by
+    clearing the transport (aio-pika's RobustConnection), which is where the next URL is taken.
+    """
+    nodes = [URL(url) for url in urls]
+
+    class MultiHostConnection(RobustConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._cycle = itertools.cycle(nodes)
+            self._node = nodes[0]
+            self._attempts = 0
+            super().__init__(*args, **kwargs)
+
+        @property  # type: ignore[override]
+        def url(self) -> URL:
+            return self._node
+
+        @url.setter
+        def url(self, value: URL) -> None:
+            pass  # set by Connection.__init__; the cycle decides which node
+
+        @property  # type: ignore[override]
+        def transport(self) -> Any:
+            return self.__dict__.get("_transport")
+
+        @transport.setter
+        def transport(self, value: Any) -> None:
+            if value is None:
+                # Cleared once by __init__, then before each connection attempt.
+                if self._attempts:
+                    self._node = next(self._cycle)
+                self._attempts += 1
+            self.__dict__["_transport"] = value
+
+    return MultiHostConnection
+
+
+def broker(rabbitmq_url: str, **options: Any) -> RabbitBroker:
+    """The services' FastStream broker, on one node or on any of a cluster's."""
+    urls = amqp_urls(rabbitmq_url)
+    if len(urls) > 1:
+        # One node down must not stop a service from starting: it waits for any of them, and
+        # goes on to the next node soon.
+        options.setdefault("fail_fast", False)
+        options.setdefault("reconnect_interval", NEXT_NODE_SECONDS)
+    made = RabbitBroker(urls[0], **options)
+    if len(urls) > 1:
+        # Why the private mapping: RabbitBroker takes one URL; these are the keyword arguments
+        # of its aio_pika.connect_robust, which takes the connection class.
+        made._connection_kwargs["connection_class"] = multi_host(urls)
+    return made
+
+
+async def connect(rabbitmq_url: str) -> AbstractRobustConnection:
+    """A robust aio-pika connection of our own, on one node or on any of a cluster's."""
+    urls = amqp_urls(rabbitmq_url)
+    if len(urls) == 1:
+        return await aio_pika.connect_robust(urls[0])
+    return await aio_pika.connect_robust(urls[0], connection_class=multi_host(urls),
+                                         fail_fast=False, reconnect_interval=NEXT_NODE_SECONDS)
 
 
 def channel(prefetch: int) -> Channel:

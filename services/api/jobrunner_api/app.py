@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
-from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from pymongo.errors import PyMongoError
@@ -38,7 +37,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     hub = Hub()
-    broker = RabbitBroker(
+    broker = amqp.broker(
         settings.rabbitmq_url,
         middlewares=[amqp.ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),

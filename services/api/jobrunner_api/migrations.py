@@ -35,7 +35,7 @@ async def retire_queues(broker: RabbitBroker, url: str) -> None:
     for exchange, key, successor in _QUEUES.values():
         queue = await broker.declare_queue(successor)
         await queue.bind(await broker.declare_exchange(exchange), key)
-    connection = await aio_pika.connect(url)
+    connection = await amqp.connect(url)
     async with connection:
         for name, (exchange, key, _) in _QUEUES.items():
             channel = await connection.channel()

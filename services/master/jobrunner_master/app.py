@@ -4,9 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aio_pika
 import socketio
-from faststream.rabbit import RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
@@ -26,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     settings = settings or get_settings()
-    broker = RabbitBroker(
+    broker = amqp.broker(
         settings.rabbitmq_url,
         middlewares=[amqp.ConsumeErrorPolicy],
         default_channel=amqp.channel(settings.consumer_prefetch),
@@ -51,7 +49,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # A separate connection for dispatch consumers: their channels come and go with
         # worker sessions, and must not disturb the channel that publishes events.
-        dispatch_connection = await aio_pika.connect_robust(settings.rabbitmq_url)
+        dispatch_connection = await amqp.connect(settings.rabbitmq_url)
         workers = WorkersNamespace(settings, broker, mongo[settings.mongodb_db],
                                    dispatch_connection)
         sio.register_namespace(workers)

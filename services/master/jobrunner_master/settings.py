@@ -19,6 +19,7 @@ class Settings(BaseSettings):
 
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     mongodb_db: str = "jobrunner"
+    # One AMQP URL, or several comma-separated: the nodes of one cluster, tried in turn.
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Messages each consumer works on at once.
     consumer_prefetch: int = 8
