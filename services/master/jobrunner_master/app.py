@@ -1,5 +1,7 @@
 """The master's ASGI app: Socket.IO for workers, plus health and metrics over plain HTTP."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,9 +62,13 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         state["queue_depth"] = master_metrics.QueueDepth(mongo[settings.mongodb_db],
                                                          dispatch_connection)
         master_metrics.CONNECTED_WORKERS.set_function(lambda: len(workers.sessions))
+        lag = asyncio.create_task(master_metrics.watch_event_loop(), name="event-loop-lag")
         try:
             yield
         finally:
+            lag.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag
             await workers.shutdown()
             await broker.stop()
             await dispatch_connection.close()

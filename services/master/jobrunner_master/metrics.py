@@ -3,9 +3,11 @@
 Labels stay low-cardinality on purpose: no tenant, job or worker ids.
 """
 
+import asyncio
+
 import aio_pika
 from aio_pika.exceptions import ChannelNotFoundEntity
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jobrunner_shared import names
@@ -36,6 +38,23 @@ for _reason in ("no_slot", "not_taken", "error"):
 DISPATCH_QUEUES = Gauge(
     "jobrunner_dispatch_queues", "Dispatch queues (one per tenant and label set)."
 )
+# How often the event loop's lag is sampled (watch_event_loop).
+LAG_PROBE_SECONDS = 0.1
+EVENT_LOOP_LAG = Histogram(
+    "jobrunner_event_loop_lag_seconds",
+    "How late the event loop wakes from a 0.1 s sleep: how long any callback (a worker's "
+    "event, a job:assign, a heartbeat) waits behind the others. Sampled every 0.1 s.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+async def watch_event_loop(interval: float = LAG_PROBE_SECONDS) -> None:
+    """Observe, forever, how much later than asked a sleep of `interval` ends."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time() + interval
+        await asyncio.sleep(interval)
+        EVENT_LOOP_LAG.observe(max(0.0, loop.time() - asked))
 
 
 class QueueDepth:
