@@ -71,6 +71,10 @@ class JobSpec(Message):
     secrets: list[str] = Field(default_factory=list, max_length=64)
     timeout_seconds: int | None = Field(None, gt=0, le=MAX_TIMEOUT_SECONDS)
     max_retries: int = Field(0, ge=0, le=10)
+    # The first retry waits this long, each next one twice as long, up to the maximum; each
+    # wait is drawn between half and all of its nominal value (SPEC §3).
+    retry_backoff_seconds: float = Field(1.0, ge=0, le=86400)
+    retry_backoff_max_seconds: float = Field(300.0, ge=0, le=7 * 86400)
     priority: int = Field(0, ge=0, le=9)
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobrunner_api import transitions as t
 from jobrunner_api.documents import JobRecord, JobView
@@ -159,17 +161,44 @@ def test_failures_are_retried_up_to_max_retries(max_retries, outcomes, attempts,
     assert [a.number for a in job.attempts] == list(range(1, attempts + 1))
 
 
-def test_a_retry_is_a_new_queued_attempt_to_publish() -> None:
-    job = new_job(max_retries=1)
+def test_a_retry_is_a_new_queued_attempt_that_waits_its_backoff_in_the_database() -> None:
+    job = new_job(max_retries=1, retry_backoff_seconds=4)
     job = step(job, started(job, W1))
     decision = finished(job, "failed", exit_code=3)
-    assert decision.publish
+    # Not published now: the sweeper publishes it once due (no coroutine sleeps meanwhile)
+    assert not decision.publish
     job = step(job, decision)
     assert job.status == "queued" and job.attempt == 2 and job.exit_code == 3
     assert job.attempts[0].status == "failed" and job.attempts[0].exit_code == 3
     assert job.current.status == "queued" and job.current.worker is None
-    assert job.publish_due_at == T0 + timedelta(seconds=10)
+    waited = (job.current.not_before - T0).total_seconds()
+    assert 2 <= waited <= 4  # half to all of the first backoff
+    assert job.publish_due_at == job.current.not_before
     assert job.lease is None and job.finished_at is None
+
+
+def test_a_retry_without_backoff_is_published_at_once() -> None:
+    job = new_job(max_retries=1, retry_backoff_seconds=0)
+    job = step(job, started(job, W1))
+    decision = finished(job, "failed", exit_code=3)
+    assert decision.publish
+    job = step(job, decision)
+    assert job.current.not_before is None
+    assert job.publish_due_at == T0 + timedelta(seconds=10)  # only if never confirmed
+
+
+@given(base=st.floats(0.01, 100), cap=st.floats(0.01, 1000), retry=st.integers(1, 80))
+def test_backoff_doubles_up_to_its_cap_and_is_drawn_from_its_upper_half(base, cap, retry):
+    job = new_job(retry_backoff_seconds=base, retry_backoff_max_seconds=cap)
+    nominal = min(cap, base * 2 ** (retry - 1))
+    delay = t.retry_delay(job, retry)
+    assert nominal / 2 <= delay <= nominal
+    assert t.retry_delay(job, retry) == delay  # the same decision twice waits the same
+
+
+def test_a_lost_worker_is_retried_at_once_whatever_the_backoff() -> None:
+    job = lose(new_job(retry_backoff_seconds=60), W1)
+    assert job.attempt == 2 and job.current.not_before is None
 
 
 def test_the_report_of_a_copy_told_to_stop_is_ignored() -> None:
@@ -219,7 +248,7 @@ def test_a_lease_renewed_since_the_sweeper_looked_is_left_alone() -> None:
 
 
 def test_the_platform_ends_an_attempt_past_its_timeout() -> None:
-    job = new_job(timeout_seconds=10, max_retries=1)
+    job = new_job(timeout_seconds=10, max_retries=1, retry_backoff_seconds=0)
     job = step(job, started(job, W1))
     assert t.timed_out(job, job.timeout_at - timedelta(seconds=1), TIMING) == t.Decision()
     decision = t.timed_out(job, job.timeout_at, TIMING)

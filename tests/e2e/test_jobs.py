@@ -1,6 +1,8 @@
 """End to end: the API, the master and real worker processes run real commands."""
 
+import os
 import time
+import uuid
 from datetime import datetime
 
 import pytest
@@ -237,3 +239,28 @@ def test_a_cancelled_queued_job_never_starts(tenant: Tenant, start_worker) -> No
     tenant.wait_final(probe["id"])
     again = tenant.job(job["id"])
     assert again["status"] == "cancelled" and again["attempts"][0]["started_at"] is None
+
+
+def test_a_failed_job_is_retried_after_its_backoff_doubling_each_time(
+    tenant: Tenant, start_worker
+) -> None:
+    start_worker(tenant.worker_key(), name="flaky")
+    tenant.wait_workers_online(1)
+    # Given a job that fails twice, then succeeds, with a 2 s backoff
+    marker = f"/tmp/jobrunner-backoff-{uuid.uuid4().hex}"
+    job = tenant.submit(
+        command=f'echo x >> {marker}; [ "$(wc -l < {marker})" -ge 3 ]',
+        max_retries=2, retry_backoff_seconds=2, retry_backoff_max_seconds=60)
+    # While the first retry waits, the job says when it runs
+    waiting = tenant.wait_job(job["id"], lambda j: j["attempt"] == 2)
+    assert waiting["status"] == "queued" and waiting["attempts"][1]["not_before"]
+    done = tenant.wait_final(job["id"], timeout=60)
+    os.unlink(marker)
+    assert done["status"] == "succeeded" and len(done["attempts"]) == 3
+    # Then each retry started after its backoff: 1-2 s after the first failure, 2-4 s after
+    # the second (half to all of 2 s, then of 4 s), never at once
+    ends = [datetime.fromisoformat(a["finished_at"]) for a in done["attempts"][:2]]
+    starts = [datetime.fromisoformat(a["started_at"]) for a in done["attempts"][1:]]
+    waits = [(start - end).total_seconds() for start, end in zip(starts, ends)]
+    assert 1 <= waits[0] <= 2 + 2, waits  # + the sweeper's second and a loaded machine
+    assert 2 <= waits[1] <= 4 + 2, waits

@@ -109,9 +109,19 @@ export type AttemptOut = {
      */
     log_lines: number;
     /**
+     * Not Before
+     *
+     * A retry waiting for its backoff runs from then on.
+     */
+    not_before?: string | null;
+    /**
      * Number
      */
     number: number;
+    /**
+     * Queued At
+     */
+    queued_at?: string | null;
     /**
      * Started At
      */
@@ -246,6 +256,14 @@ export type JobOut = {
      */
     rerun_of: string | null;
     /**
+     * Retry Backoff Max Seconds
+     */
+    retry_backoff_max_seconds: number;
+    /**
+     * Retry Backoff Seconds
+     */
+    retry_backoff_seconds: number;
+    /**
      * Secrets
      */
     secrets: Array<string>;
@@ -334,6 +352,14 @@ export type JobSpec = {
      * Priority
      */
     priority?: number;
+    /**
+     * Retry Backoff Max Seconds
+     */
+    retry_backoff_max_seconds?: number;
+    /**
+     * Retry Backoff Seconds
+     */
+    retry_backoff_seconds?: number;
     /**
      * Secrets
      */

@@ -84,6 +84,8 @@ class Attempt(BaseModel):
     log_lines: int = 0  # lines stored; only ever `$inc`ed, by the log consumer
     log_truncated: bool = False
     queued_at: datetime = Field(default_factory=utcnow)
+    # A retry waiting for its backoff: it is published (and can run) from then on.
+    not_before: datetime | None = None
     assigned_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -113,6 +115,8 @@ class JobRecord(BaseModel):
     secrets: list[str] = Field(default_factory=list)
     timeout_seconds: int | None = None
     max_retries: int = 0
+    retry_backoff_seconds: float = 1.0
+    retry_backoff_max_seconds: float = 300.0
     priority: int = 0
     idempotency_key: str | None = None
     # "<tenant>:<key>" when submitted with an idempotency key: unique (sparse), so that the
@@ -137,8 +141,8 @@ class JobRecord(BaseModel):
     version: int = 1
 
     # Bookkeeping of the platform, each with an index that the sweeper reads by:
-    # the current attempt must be published (again) to RabbitMQ once this passes; unset when
-    # RabbitMQ confirmed it.
+    # the current attempt must be published (again) to RabbitMQ once this passes (a retry's
+    # backoff ends, or a publish was not confirmed in time); unset when RabbitMQ confirmed it.
     publish_due_at: datetime | None = None
     lease: Lease | None = None  # while a worker holds the current attempt
     timeout_at: datetime | None = None  # while running with a timeout: then the platform ends it

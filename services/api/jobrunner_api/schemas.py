@@ -102,6 +102,9 @@ class AttemptOut(BaseModel):
     exit_code: int | None
     error: str | None
     log_lines: int
+    queued_at: datetime | None = None
+    not_before: datetime | None = Field(
+        None, description="A retry waiting for its backoff runs from then on.")
     assigned_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -118,6 +121,8 @@ class JobOut(BaseModel):
     secrets: list[str]
     timeout_seconds: int | None
     max_retries: int
+    retry_backoff_seconds: float
+    retry_backoff_max_seconds: float
     priority: int
     exit_code: int | None
     error: str | None = Field(description="Why the platform ended the job, e.g. worker_lost.")
@@ -144,7 +149,8 @@ class JobOut(BaseModel):
             **job.model_dump(
                 include={
                     "name", "status", "command", "argv", "labels", "env", "secrets",
-                    "timeout_seconds", "max_retries", "priority", "exit_code", "error", "worker",
+                    "timeout_seconds", "max_retries", "retry_backoff_seconds",
+                    "retry_backoff_max_seconds", "priority", "exit_code", "error", "worker",
                     "worker_name", "attempt", "created_at", "started_at", "finished_at",
                     "updated_at", "log_truncated", "rerun_of", "version",
                 }

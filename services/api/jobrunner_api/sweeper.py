@@ -1,4 +1,5 @@
-"""What nobody will report: leases run out, timeouts overrun, publishes never confirmed.
+"""What nobody will report: leases run out, timeouts overrun, retries whose backoff ended,
+publishes never confirmed.
 
 Runs in every API process. Each look reads only what is due, by an index, at most BATCH at a
 time, and applies the transition itself: it is an atomic conditional update, so two API
@@ -44,7 +45,7 @@ class Sweeper:
         now = now or utcnow()
         await self.expire_leases(now)
         await self.end_overrun(now)
-        await self.publish_unconfirmed(now)
+        await self.publish_due(now)
         await self.platform.presence.mark_silent_offline(
             now, self.settings.worker_offline_after_seconds)
         await self.forget_old_workers(now)
@@ -72,14 +73,16 @@ class Sweeper:
             await self.jobs.apply(job_id, lambda j: transitions.timed_out(j, now, timing),
                                   fresh=True)
 
-    async def publish_unconfirmed(self, now: datetime) -> None:
-        """Attempts queued but not confirmed by RabbitMQ in time: published (again)."""
+    async def publish_due(self, now: datetime) -> None:
+        """Attempts due to be published: retries whose backoff ended, and attempts queued but
+        not confirmed by RabbitMQ in time (published again)."""
         for job_id in await self._due("publish_due_at", now):
             job = await self.jobs.get(job_id)
             if job is None or job.publish_due_at is None:
                 continue  # published since the look
-            log.warning("publishing job %s attempt %s again: never confirmed", job_id,
-                        job.attempt)
+            if job.current.not_before is None or job.current.not_before < job.publish_due_at:
+                log.warning("publishing job %s attempt %s again: never confirmed", job_id,
+                            job.attempt)
             await self.jobs.publish(job)
 
     async def forget_old_workers(self, now: datetime) -> None:

@@ -14,6 +14,7 @@ A retry (max_retries) or a lost worker queues a new attempt: a new number, and e
 another attempt is stale from then on.
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -241,6 +242,21 @@ def will_retry(job: JobView, outcome: JobStatus, error: str | None) -> bool:
     return outcome in RETRYABLE and failures <= job.max_retries
 
 
+def retry_delay(job: JobView, retry: int) -> float:
+    """How long retry number `retry` (1 for the first) waits, in seconds.
+
+    Nominal: retry_backoff_seconds doubled for each retry before it, at most
+    retry_backoff_max_seconds; drawn between half and all of that (jitter, so that jobs failing
+    together do not come back together). The draw is a hash of the job and the retry: the
+    same decision made twice (by two API processes, say) waits the same.
+    """
+    nominal = min(job.retry_backoff_max_seconds,
+                  job.retry_backoff_seconds * 2 ** min(retry - 1, 60))
+    digest = hashlib.sha256(f"{job.id}:{retry}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64  # in [0, 1)
+    return nominal * (0.5 + 0.5 * draw)
+
+
 def _end(job: JobView, update: _Update, outcome: JobStatus, at: datetime, error: str | None,
          timing: Timing) -> Decision:
     """Close the current attempt with `outcome`; queue the next one when a retry is due."""
@@ -251,12 +267,19 @@ def _end(job: JobView, update: _Update, outcome: JobStatus, at: datetime, error:
     update.unset("lease", "timeout_at")
     if will_retry(job, outcome, error):
         number = job.attempt + 1
+        # A lost worker is retried at once (not the job's fault); a failure after its backoff.
+        retries = sum(1 for a in job.attempts if a.error != WORKER_LOST)
+        delay = 0.0 if error == WORKER_LOST else retry_delay(job, retries)
+        not_before = at + timedelta(seconds=delay) if delay else None
         # By its index, not $push: MongoDB refuses $push on `attempts` beside $set on
         # `attempts.N.status` in one update. The version guard makes the index the array's end.
-        update.sets[f"attempts.{number - 1}"] = Attempt(number=number, queued_at=at).model_dump()
-        update.set(attempt=number, status=JobStatus.queued,
-                   publish_due_at=at + timedelta(seconds=timing.publish_grace_seconds))
-        return Decision(update.done(), publish=True)
+        update.sets[f"attempts.{number - 1}"] = Attempt(
+            number=number, queued_at=at, not_before=not_before).model_dump()
+        # Why in MongoDB and not in a sleeping coroutine: a waiting retry survives any
+        # restart; the sweeper of any API process publishes it once it is due.
+        due = not_before or at + timedelta(seconds=timing.publish_grace_seconds)
+        update.set(attempt=number, status=JobStatus.queued, publish_due_at=due)
+        return Decision(update.done(), publish=not_before is None)
     update.set(status=outcome, error=error, finished_at=at)
     update.unset("publish_due_at")
     return Decision(update.done())

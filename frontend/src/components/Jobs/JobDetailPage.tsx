@@ -7,6 +7,7 @@ import { handleApiError } from "../../lib/queryClient";
 import { formatDate, formatDuration, jobTitle } from "../../lib/format";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { StatusBadge } from "../Common/StatusBadge";
+import { RetryCountdown } from "./RetryCountdown";
 import { downloadLog } from "./download";
 import { Labels } from "./JobsTable";
 import { LogViewer } from "./LogViewer";
@@ -35,7 +36,8 @@ function JobDetail({ job }: { job: JobOut }) {
       </nav>
       <div className="page-head">
         <h1 className="job-title">
-          <span className="mono">{jobTitle(job)}</span> <StatusBadge status={job.status} />
+          <span className="mono">{jobTitle(job)}</span> <StatusBadge status={job.status} />{" "}
+          <RetryCountdown job={job} />
         </h1>
         <div className="actions">
           <button type="button" className="danger" disabled={final || cancel.isPending} onClick={() => cancel.mutate()}>
