@@ -15,11 +15,18 @@ test("workers are listed, and draining one takes it out of service", async ({ pa
 
   await spare.getByRole("button", { name: "Drain e2e-spare" }).click();
   // The API answers "draining"; a worker with nothing left to finish then leaves at once and
-  // shows offline by the next poll, so either is right here, but never online again.
+  // shows offline (the live feed says so), never online again.
   await expect(spare).toContainText(/draining|offline/);
-  await expect(spare.getByRole("button", { name: "Drain e2e-spare" })).toBeDisabled();
-  await page.waitForTimeout(3500); // one more poll of the list
-  await expect(spare).not.toContainText("online");
+  await expect(spare).toContainText("offline", { timeout: 15_000 });
   await expect(main).toContainText("online");
   await shot(page, "workers-drained");
+
+  // An offline worker can be removed from the list (after a confirmation); an online one cannot.
+  await expect(main.getByRole("button", { name: "Remove e2e-worker" })).toHaveCount(0);
+  await spare.getByRole("button", { name: "Remove e2e-spare" }).click();
+  await spare.getByRole("button", { name: "Yes, remove" }).click();
+  await expect(spare).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("row", { name: "Worker e2e-worker" })).toContainText("online");
+  await expect(page.getByRole("row", { name: "Worker e2e-spare" })).toHaveCount(0);
 });

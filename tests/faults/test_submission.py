@@ -63,24 +63,6 @@ async def test_a_confirmed_job_is_not_published_again(
         assert queue.declaration_result.message_count == 1
 
 
-async def test_workers_gone_for_long_are_forgotten(tenant: Tenant, pymongo_db) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    with tenant.client() as client:
-        tenant_id = client.get("/me").json()["tenant"]["id"]
-    long_ago = datetime.now(UTC) - timedelta(days=2)
-    await pymongo_db.workers.insert_one(
-        {"_id": "gone-worker", "tenant_id": tenant_id, "name": "gone", "labels": [],
-         "capacity": 1, "running_jobs": [], "connected": False, "draining": False,
-         "version": "", "hostname": "", "last_heartbeat": long_ago}
-    )
-    for _ in range(100):
-        if await pymongo_db.workers.find_one({"_id": "gone-worker"}) is None:
-            break
-        await asyncio.sleep(0.1)
-    assert await pymongo_db.workers.find_one({"_id": "gone-worker"}) is None
-
-
 async def test_an_api_killed_after_the_write_before_the_confirm_loses_nothing(
     platform, tenant: Tenant, start_worker, rabbitmq: RabbitMQ, record_counts
 ) -> None:

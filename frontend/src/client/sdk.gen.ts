@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteWorkerData, DeleteWorkerErrors, DeleteWorkerResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -248,6 +248,18 @@ export const createTenant = <ThrowOnError extends boolean = false>(options: Opti
 export const listWorkers = <ThrowOnError extends boolean = false>(options?: Options<ListWorkersData, ThrowOnError>) => (options?.client ?? client).get<ListWorkersResponses, unknown, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/workers',
+    ...options
+});
+
+/**
+ * Delete Worker
+ *
+ * Remove an offline worker from the list (its jobs keep their history). The platform
+ * never removes one on its own (SPEC §6.10).
+ */
+export const deleteWorker = <ThrowOnError extends boolean = false>(options: Options<DeleteWorkerData, ThrowOnError>) => (options.client ?? client).delete<DeleteWorkerResponses, DeleteWorkerErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workers/{worker_id}',
     ...options
 });
 

@@ -1217,6 +1217,40 @@ export type ListWorkersResponses = {
 
 export type ListWorkersResponse = ListWorkersResponses[keyof ListWorkersResponses];
 
+export type DeleteWorkerData = {
+    body?: never;
+    path: {
+        /**
+         * Worker Id
+         */
+        worker_id: string;
+    };
+    query?: never;
+    url: '/api/v1/workers/{worker_id}';
+};
+
+export type DeleteWorkerErrors = {
+    /**
+     * The worker is not offline: drain and stop it first.
+     */
+    409: unknown;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DeleteWorkerError = DeleteWorkerErrors[keyof DeleteWorkerErrors];
+
+export type DeleteWorkerResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteWorkerResponse = DeleteWorkerResponses[keyof DeleteWorkerResponses];
+
 export type DrainWorkerData = {
     body?: never;
     path: {

@@ -185,6 +185,7 @@ class Job(Document, JobRecord):
             [("lease.expires_at", ASC)],  # sweeper: attempts whose worker went away
             [("lease.worker", ASC)],  # a worker disconnected: shorten its leases
             [("timeout_at", ASC)],  # sweeper: attempts past their timeout
+            [("finished_at", ASC)],  # retention: finished jobs past JOB_RETENTION_DAYS
         ]
 
 
@@ -234,7 +235,6 @@ class Worker(Document):
         indexes = [
             [("tenant_id", ASC), ("name", ASC)],  # GET /workers
             [("connected", ASC), ("last_heartbeat", ASC)],  # sweeper: silent ones go offline
-            [("last_heartbeat", ASC)],  # sweeper: long gone ones are forgotten
         ]
 
 

@@ -36,8 +36,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = 12 * 60
     # A worker not heard from for this long is shown offline.
     worker_offline_after_seconds: float = 20.0
-    # A worker not heard from for this long is dropped from the list (its jobs keep their history).
-    worker_forget_after_seconds: float = 24 * 3600.0
+    # Finished jobs and their logs are deleted this many days after they ended (SPEC §6.10).
+    job_retention_days: float = 30.0
+    # At most this many jobs are deleted per sweep (a backlog is worked off over several).
+    retention_batch: int = 500
     # The stored log of an attempt is capped here, with a visible truncation line (SPEC §6.8).
     log_cap_bytes: int = 64 * 1024 * 1024
     # An attempt whose worker has not reported it running for this long (a worker frozen, or

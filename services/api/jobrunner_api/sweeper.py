@@ -1,5 +1,5 @@
 """What nobody will report: leases run out, timeouts overrun, retries whose backoff ended,
-publishes never confirmed.
+publishes never confirmed; and finished jobs past their retention.
 
 Runs in every API process. Each look reads only what is due, by an index, at most BATCH at a
 time, and applies the transition itself: it is an atomic conditional update, so two API
@@ -12,7 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 from jobrunner_api import transitions
-from jobrunner_api.documents import Job, Worker
+from jobrunner_api.documents import Job, LogChunk
 from jobrunner_api.platform import Platform
 from jobrunner_shared.messages import utcnow
 
@@ -48,7 +48,7 @@ class Sweeper:
         await self.publish_due(now)
         await self.platform.presence.mark_silent_offline(
             now, self.settings.worker_offline_after_seconds)
-        await self.forget_old_workers(now)
+        await self.delete_expired(now)
 
     async def _due(self, field: str, now: datetime) -> list[str]:
         docs = await Job.get_pymongo_collection().find(
@@ -85,7 +85,24 @@ class Sweeper:
                             job.attempt)
             await self.jobs.publish(job)
 
-    async def forget_old_workers(self, now: datetime) -> None:
-        """Each worker process has an id of its own: old, gone ones would pile up in the list."""
-        cutoff = now - timedelta(seconds=self.settings.worker_forget_after_seconds)
-        await Worker.get_pymongo_collection().delete_many({"last_heartbeat": {"$lt": cutoff}})
+    async def delete_expired(self, now: datetime) -> int:
+        """Finished jobs older than JOB_RETENTION_DAYS, with their log chunks (SPEC §6.10):
+        at most RETENTION_BATCH per sweep, by the index on finished_at. Nothing else is ever
+        deleted by the platform on its own.
+
+        The chunks go first: a sweep stopped in between leaves jobs without their logs, deleted
+        by the next one, never logs without their job.
+        """
+        cutoff = now - timedelta(days=self.settings.job_retention_days)
+        jobs = Job.get_pymongo_collection()
+        expired = [doc["_id"] for doc in await jobs.find(
+            {"finished_at": {"$lt": cutoff}}, {"_id": 1}
+        ).sort("finished_at", 1).limit(self.settings.retention_batch).to_list()]
+        if not expired:
+            return 0
+        await LogChunk.get_pymongo_collection().delete_many(
+            {"job_id": {"$in": [str(job_id) for job_id in expired]}})
+        result = await jobs.delete_many({"_id": {"$in": expired}, "finished_at": {"$lt": cutoff}})
+        log.info("retention: deleted %d jobs finished before %s, with their logs",
+                 result.deleted_count, cutoff.isoformat(timespec="seconds"))
+        return result.deleted_count

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { drainWorker, type WorkerOut } from "../../client";
+import { deleteWorker, drainWorker, type WorkerOut } from "../../client";
 import { formatDate, timeAgo } from "../../lib/format";
+import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { StatusBadge } from "../Common/StatusBadge";
 import { Labels } from "../Jobs/JobsTable";
@@ -17,11 +18,22 @@ export function WorkersPage() {
     },
   });
 
+  const remove = useMutation({
+    mutationFn: async (id: string) => {
+      await deleteWorker({ path: { worker_id: id }, throwOnError: true });
+      return id;
+    },
+    onSuccess: (id) => {
+      queryClient.setQueryData<WorkerOut[]>(["workers"], (list) => list?.filter((w) => w.id !== id));
+    },
+  });
+
   return (
     <>
       <h1>Workers</h1>
       <ErrorMessage error={workers.error} title="Could not load workers" />
       <ErrorMessage error={drain.error} title="Drain failed" />
+      <ErrorMessage error={remove.error} title="Remove failed" />
       {workers.data && workers.data.length === 0 && (
         <p className="empty">
           No workers yet. Create a worker key on the Credentials page, then run
@@ -65,16 +77,26 @@ export function WorkersPage() {
                     {timeAgo(w.last_heartbeat)}
                   </td>
                   <td className="mono hide-phone">{w.version || "—"}</td>
-                  <td>
-                    <button
-                      type="button"
-                      disabled={w.status !== "online" || (drain.isPending && drain.variables === w.id)}
-                      onClick={() => drain.mutate(w.id)}
-                      aria-label={`Drain ${w.name}`}
-                      title="Finish the running jobs, take no new ones"
-                    >
-                      Drain
-                    </button>
+                  <td className="nowrap">
+                    {w.status === "offline" ? (
+                      <ConfirmButton
+                        label="Remove"
+                        name={`Remove ${w.name}`}
+                        confirm="Yes, remove"
+                        onConfirm={() => remove.mutate(w.id)}
+                        busy={remove.isPending && remove.variables === w.id}
+                      />
+                    ) : (
+                      <button
+                        type="button"
+                        disabled={w.status !== "online" || (drain.isPending && drain.variables === w.id)}
+                        onClick={() => drain.mutate(w.id)}
+                        aria-label={`Drain ${w.name}`}
+                        title="Finish the running jobs, take no new ones"
+                      >
+                        Drain
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}

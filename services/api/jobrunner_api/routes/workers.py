@@ -1,4 +1,4 @@
-"""Workers of the caller's tenant, and draining one."""
+"""Workers of the caller's tenant: list, drain, remove an offline one."""
 
 from fastapi import APIRouter, HTTPException, status
 
@@ -29,3 +29,23 @@ async def drain_worker(worker_id: str, caller: CallerDep, platform: PlatformDep)
         names.CONTROL_DRAIN_KEY,
     )
     return WorkerOut.of(worker, platform.settings.worker_offline_after_seconds)
+
+
+@router.delete(
+    "/workers/{worker_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "The worker is not offline: drain and stop it first."}},
+)
+async def delete_worker(worker_id: str, caller: CallerDep, platform: PlatformDep) -> None:
+    """Remove an offline worker from the list (its jobs keep their history). The platform
+    never removes one on its own (SPEC §6.10)."""
+    worker = await Worker.find_one({"_id": worker_id, "tenant_id": caller.tenant_id})
+    if worker is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"worker {worker_id} not found")
+    offline_after = platform.settings.worker_offline_after_seconds
+    if WorkerOut.of(worker, offline_after).status != "offline":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"worker {worker.name} is not offline: drain and stop it first")
+    # Only as it was read: a worker that came back meanwhile has a newer heartbeat and stays.
+    await Worker.get_pymongo_collection().delete_one(
+        {"_id": worker_id, "tenant_id": caller.tenant_id, "last_heartbeat": worker.last_heartbeat})

@@ -1,0 +1,1 @@
+"""jobrunner: the command line client of the jobrunner REST API (SPEC §7)."""
