@@ -46,3 +46,33 @@ def test_a_job_nobody_can_run_is_counted_as_queued(platform: Platform, tenant: T
     finally:
         with tenant.client() as client:
             client.post(f"/jobs/{job['id']}/cancel").raise_for_status()
+
+
+def test_ends_durations_waits_slots_and_requests_are_measured(
+    platform: Platform, tenant: Tenant, start_worker
+) -> None:
+    before = scrape(platform.api_url)
+    # Given a worker of capacity 3, a job that succeeds after ~0.5 s and one that fails
+    start_worker(tenant.worker_key(), name="measured", capacity=3)
+    tenant.wait_workers_online(1)
+    ok = tenant.submit(command="sleep 0.5")
+    bad = tenant.submit(command="exit 2")
+    for job in (ok, bad):
+        tenant.wait_final(job["id"])
+    after = scrape(platform.api_url)
+
+    def grew(name: str, by: float = 1, **labels: str) -> bool:
+        return value(after, name, **labels) >= value(before, name, **labels) + by
+
+    # Then each end is counted by status, with its duration, and each wait for a worker
+    assert grew("jobrunner_jobs_finished_total", status="succeeded")
+    assert grew("jobrunner_jobs_finished_total", status="failed")
+    assert grew("jobrunner_job_duration_seconds_count", status="succeeded")
+    assert grew("jobrunner_job_duration_seconds_sum", 0.5, status="succeeded")
+    assert grew("jobrunner_queue_wait_seconds_count", 2)
+    # And the REST requests, by route template (not by job id), method and status class
+    assert grew("http_requests_total", 2, handler="/api/v1/jobs", method="POST", status="2xx")
+    assert not any(name == "http_requests_total" and ok["id"] in dict(labels).get("handler", "")
+                   for name, labels in after)
+    # And the slots of the online workers, within the cache period
+    wait_metric(platform.api_url, "jobrunner_worker_slots", lambda n: n >= 3, state="total")

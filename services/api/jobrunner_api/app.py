@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.specification import AsyncAPI
+from prometheus_fastapi_instrumentator import Instrumentator
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from pymongo.errors import PyMongoError
 
@@ -84,6 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, tenants, api_keys, secrets, jobs, logs, workers, events, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    # Requests by route template, method and status class, and their latency (served by our
+    # own /metrics). The streams are left out: each lasts as long as its client stays.
+    Instrumentator(
+        excluded_handlers=["/metrics", "/healthz", "/readyz", ".*/stream$", ".*/events$"],
+    ).instrument(app)
 
     @app.exception_handler(InvalidSubmission)
     async def invalid_submission(_: Request, exc: InvalidSubmission) -> JSONResponse:

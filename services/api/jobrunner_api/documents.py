@@ -234,7 +234,8 @@ class Worker(Document):
         name = "workers"
         indexes = [
             [("tenant_id", ASC), ("name", ASC)],  # GET /workers
-            [("connected", ASC), ("last_heartbeat", ASC)],  # sweeper: silent ones go offline
+            # sweeper: silent ones go offline; /metrics: the slots of those connected
+            [("connected", ASC), ("last_heartbeat", ASC)],
         ]
 
 

@@ -22,7 +22,7 @@ from faststream.rabbit import RabbitBroker
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from jobrunner_api import secretstore, transitions
+from jobrunner_api import metrics, secretstore, transitions
 from jobrunner_api.dispatch import Dispatcher, Unrunnable
 from jobrunner_api.documents import Job, JobView
 from jobrunner_api.feed import Feed
@@ -212,7 +212,8 @@ class Jobs:
                 if doc is None:
                     job = None  # changed since: decide again on what it is now
                     continue
-                job = JobView.model_validate(doc)
+                before, job = job, JobView.model_validate(doc)
+                metrics.observe_change(before, job)
                 self._remember(job)
             await self._follow_up(job, decision)
             return job
@@ -287,7 +288,8 @@ class Jobs:
                     if job_id not in landed:
                         del plans[job_id]  # another process changed it first
                         one_by_one.append(job_id)
-            for job_id, (_, after, _, decisions) in plans.items():
+            for job_id, (before, after, _, decisions) in plans.items():
+                metrics.observe_change(before, after)
                 self._remember(after)
                 for decision in decisions:
                     await self._follow_up(after, decision, feed=False)
