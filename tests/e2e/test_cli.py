@@ -1,5 +1,6 @@
-"""The `jobrunner` CLI against the real platform, as a user runs it in a shell."""
+"""The `jobrunner` CLI (services/cli) against the real platform, as a user runs it in a shell."""
 
+import json
 import secrets
 import subprocess
 from pathlib import Path
@@ -11,25 +12,30 @@ from tests.support.platform import BIN, Tenant, login
 pytestmark = pytest.mark.e2e
 
 
-def jobrunner(api_url: str, home: Path, *args: str, timeout: float = 60,
+def jobrunner(api_url: str, home: Path, *args: str, timeout: float = 60, input: str | None = None,
               **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "jobrunner"), *args],
         env={"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(home),
              "JOBRUNNER_API_URL": api_url, **env},
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout,
+        **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}),
     )
 
 
-def test_login_submit_wait_logs_jobs_and_workers(platform, start_worker, tmp_path: Path) -> None:
-    # Given a tenant whose admin password we know, with one worker
-    name, password = f"cli-{secrets.token_hex(4)}", "cli-password-1"
+def new_tenant(platform, prefix: str) -> tuple[str, str, Tenant]:
+    name, password = f"{prefix}-{secrets.token_hex(4)}", "cli-password-1"
     with platform.admin().client() as admin:
         created = admin.post("/tenants", json={"name": name, "admin_username": name,
                                                 "admin_password": password})
         assert created.status_code == 201
+    return name, password, Tenant(platform, name, login(platform.api_url, name, password))
+
+
+def test_login_submit_wait_logs_jobs_and_workers(platform, start_worker, tmp_path: Path) -> None:
+    # Given a tenant whose admin password we know, with one worker
+    name, password, tenant = new_tenant(platform, "cli")
     url = platform.api_url
-    tenant = Tenant(platform, name, login(url, name, password))
     start_worker(tenant.worker_key(), name="cli-worker")
     tenant.wait_workers_online(1)
 
@@ -45,7 +51,7 @@ def test_login_submit_wait_logs_jobs_and_workers(platform, start_worker, tmp_pat
     assert "out" in waited.stdout and "err" in waited.stderr
     plain = jobrunner(url, tmp_path, "submit", "--", "echo", "hi there")
     assert plain.returncode == 0, plain.stderr
-    job_id = plain.stdout.strip().splitlines()[-1]
+    job_id = plain.stdout.strip()
     tenant.wait_final(job_id)
 
     logs = jobrunner(url, tmp_path, "logs", job_id)
@@ -53,18 +59,90 @@ def test_login_submit_wait_logs_jobs_and_workers(platform, start_worker, tmp_pat
     follow = jobrunner(url, tmp_path, "logs", "-f", job_id)
     assert follow.returncode == 0 and follow.stdout.strip() == "hi there"
 
+    # jobs: the table names the worker; filters; --json is the API's page
     jobs = jobrunner(url, tmp_path, "jobs")
     assert jobs.returncode == 0 and job_id in jobs.stdout
-    found = jobrunner(url, tmp_path, "jobs", "--search", "HI THERE", "--status", "succeeded")
+    row = next(line for line in jobs.stdout.splitlines() if line.startswith(job_id))
+    assert row.split()[1:4] == ["succeeded", "0", "cli-worker"]
+    found = jobrunner(url, tmp_path, "jobs", "list", "--search", "HI THERE", "--status",
+                      "succeeded")
     assert found.returncode == 0 and job_id in found.stdout
     assert len(found.stdout.strip().splitlines()) == 2  # the header and that job
+    page = json.loads(jobrunner(url, tmp_path, "jobs", "--json", "--worker", "cli-worker").stdout)
+    assert job_id in [item["id"] for item in page["items"]]
+    shown = jobrunner(url, tmp_path, "jobs", "show", job_id, "--json")
+    assert json.loads(shown.stdout)["worker_name"] == "cli-worker"
+    assert "cli-worker" in jobrunner(url, tmp_path, "jobs", "show", job_id).stdout
+
+    # A status the platform does not have: one line, before any request
+    bogus = jobrunner(url, tmp_path, "jobs", "--status", "bogus")
+    assert bogus.returncode == 2 and bogus.stderr.count("\n") == 1
+    assert bogus.stderr.startswith("jobrunner: ") and "'bogus' is not one of" in bogus.stderr
+
     workers = jobrunner(url, tmp_path, "workers")
     assert workers.returncode == 0 and "cli-worker" in workers.stdout
+    assert json.loads(jobrunner(url, tmp_path, "workers", "list", "--json").stdout)[0]["name"] \
+        == "cli-worker"
+
+
+def test_cancel_rerun_and_drain(platform, start_worker, tmp_path: Path) -> None:
+    name, password, tenant = new_tenant(platform, "cli-c")
+    url = platform.api_url
+    start_worker(tenant.worker_key(), name="cli-drain-worker")
+    tenant.wait_workers_online(1)
+    assert jobrunner(url, tmp_path, "login", "-u", name, "-p", password).returncode == 0
+
+    # A running job cancelled from the CLI ends cancelled
+    slow = jobrunner(url, tmp_path, "submit", "--", "sleep 60").stdout.strip()
+    tenant.wait_job(slow, lambda job: job["status"] == "running")
+    cancelled = jobrunner(url, tmp_path, "jobs", "cancel", slow)
+    assert cancelled.returncode == 0 and cancelled.stdout.startswith(f"cancel requested for job {slow}")
+    assert tenant.wait_final(slow)["status"] == "cancelled"
+
+    # rerun makes a new job of the same command, --wait gives its exit code
+    first = jobrunner(url, tmp_path, "submit", "--wait", "--", "exit 3")
+    assert first.returncode == 3
+    first_id = first.stderr.splitlines()[0]
+    rerun = jobrunner(url, tmp_path, "jobs", "rerun", "--wait", first_id)
+    assert rerun.returncode == 3, rerun.stderr
+    assert tenant.job(rerun.stderr.splitlines()[0])["rerun_of"] == first_id
+
+    # drain by the worker's name: the worker exits by itself
+    drained = jobrunner(url, tmp_path, "workers", "drain", "cli-drain-worker")
+    assert drained.returncode == 0, drained.stderr
+    assert drained.stdout.startswith("draining worker cli-drain-worker (")
+
+
+def test_keys_tenants_and_profiles(platform, tmp_path: Path) -> None:
+    url = platform.api_url
+    # The platform admin in the profile `ops`, a tenant's admin in `default`
+    assert jobrunner(url, tmp_path, "--profile", "ops", "login", "-u", "admin",
+                     "-p", "admin").returncode == 0
+    name = f"cli-t-{secrets.token_hex(4)}"
+    created = jobrunner(url, tmp_path, "--profile", "ops", "tenants", "create", name,
+                        "--admin-username", name, input="cli-password-1\n")
+    assert created.returncode == 0, created.stderr
+    listed = jobrunner(url, tmp_path, "tenants", "list", JOBRUNNER_PROFILE="ops")
+    assert listed.returncode == 0 and name in listed.stdout
+    assert jobrunner(url, tmp_path, "login", "-u", name, "-p", "cli-password-1").returncode == 0
+    refused = jobrunner(url, tmp_path, "tenants", "list")
+    assert refused.returncode == 1 and "platform admin only (HTTP 403)" in refused.stderr
+
+    # keys: created (printed once), listed by name, revoked by name
+    key = jobrunner(url, tmp_path, "keys", "create", "cli-box")
+    assert key.returncode == 0 and key.stdout.strip()
+    keys = jobrunner(url, tmp_path, "keys", "list")
+    assert "cli-box" in keys.stdout and key.stdout.strip() not in keys.stdout
+    assert jobrunner(url, tmp_path, "keys", "revoke", "cli-box").returncode == 0
+    assert "cli-box" not in jobrunner(url, tmp_path, "keys", "list").stdout
+
+    profiles = json.loads(jobrunner(url, tmp_path, "profiles", "--json").stdout)
+    assert {p["name"]: p["username"] for p in profiles} == {"default": name, "ops": "admin"}
 
 
 def test_without_a_token_the_cli_says_to_log_in(platform, tmp_path: Path) -> None:
     result = jobrunner(platform.api_url, tmp_path, "jobs")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "jobrunner login" in result.stderr
 
 
@@ -73,29 +151,21 @@ def test_jobrunner_worker_is_the_worker(tmp_path: Path) -> None:
     for argv in ([str(BIN / "jobrunner"), "worker"], [str(BIN / "jobrunner-worker")]):
         result = subprocess.run(argv, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
                                 capture_output=True, text=True, timeout=30, cwd=tmp_path)
-        assert result.returncode != 0
+        assert result.returncode == 2
         assert "API_KEY" in result.stderr, result.stderr
 
 
 def test_secrets_set_list_delete_and_submit_with_a_secret(platform, start_worker,
                                                           tmp_path: Path) -> None:
     # Given a logged-in tenant admin with a worker
-    name, password = f"cli-s-{secrets.token_hex(4)}", "cli-password-1"
-    with platform.admin().client() as admin:
-        assert admin.post("/tenants", json={"name": name, "admin_username": name,
-                                            "admin_password": password}).status_code == 201
+    name, password, tenant = new_tenant(platform, "cli-s")
     url = platform.api_url
-    tenant = Tenant(platform, name, login(url, name, password))
     start_worker(tenant.worker_key(), name="cli-secrets-worker")
     assert jobrunner(url, tmp_path, "login", "-u", name, "-p", password).returncode == 0
     value = f"cli-{secrets.token_hex(8)}"
 
     # `secrets set` takes the value from stdin, without echo's line break
-    result = subprocess.run(
-        [str(BIN / "jobrunner"), "secrets", "set", "CLI_TOKEN"], input=value + "\n",
-        env={"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path),
-             "JOBRUNNER_API_URL": url}, capture_output=True, text=True, timeout=60,
-    )
+    result = jobrunner(url, tmp_path, "secrets", "set", "CLI_TOKEN", input=value + "\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "created secret CLI_TOKEN"
     again = jobrunner(url, tmp_path, "secrets", "set", "CLI_TOKEN", "--value", value)
@@ -105,6 +175,8 @@ def test_secrets_set_list_delete_and_submit_with_a_secret(platform, start_worker
     listed = jobrunner(url, tmp_path, "secrets", "list")
     assert listed.returncode == 0 and "CLI_TOKEN" in listed.stdout
     assert value not in listed.stdout
+    assert [s["name"] for s in json.loads(
+        jobrunner(url, tmp_path, "secrets", "list", "--json").stdout)] == ["CLI_TOKEN"]
 
     # `submit --secret` gives the job the exact value, and its output shows ***
     waited = jobrunner(url, tmp_path, "submit", "--secret", "CLI_TOKEN", "--env",
@@ -121,5 +193,6 @@ def test_secrets_set_list_delete_and_submit_with_a_secret(platform, start_worker
     deleted = jobrunner(url, tmp_path, "secrets", "delete", "CLI_TOKEN")
     assert deleted.returncode == 0 and deleted.stdout.strip() == "deleted secret CLI_TOKEN"
     gone = jobrunner(url, tmp_path, "secrets", "delete", "CLI_TOKEN")
-    assert gone.returncode == 1 and "404" in gone.stderr
+    assert gone.returncode == 1 and "(HTTP 404)" in gone.stderr
+    assert gone.stderr.count("\n") == 1
     assert "CLI_TOKEN" not in jobrunner(url, tmp_path, "secrets", "list").stdout
