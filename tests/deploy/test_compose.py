@@ -4,7 +4,9 @@ What a Docker engine would catch first is checked here from the files: the compo
 against the compose specification's JSON schema (vendored in compose-spec.json), the
 Dockerfiles they name (present, hadolint-clean, non-root, entry points that are console
 scripts of the packages the image installs), the variables the env examples must name, and the
-RabbitMQ definitions against the topology the services declare themselves.
+RabbitMQ definitions against the topology the services declare themselves. At scale: api,
+master and worker can take `--scale`, and the frontend's nginx spreads the API and the masters
+(frontend/nginx.conf, parsed here).
 """
 
 import importlib.util
@@ -25,7 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PLATFORM_FILE = ROOT / "docker-compose.yaml"
 WORKER_FILE = ROOT / "docker-compose.worker.yaml"
+# The files that run alone, with the env example of their host.
 COMPOSE_FILES = {PLATFORM_FILE: ROOT / ".env.example", WORKER_FILE: ROOT / ".env.worker.example"}
+EVERY_COMPOSE_FILE = dict(COMPOSE_FILES)
+NGINX_CONF = ROOT / "frontend/nginx.conf"
 PLATFORM_SERVICES = {"rabbitmq", "mongodb", "api", "master", "worker", "frontend"}
 # Python images: the packages each installs (pyproject folders) decide its console scripts.
 IMAGE_PACKAGES = {
@@ -33,8 +38,9 @@ IMAGE_PACKAGES = {
     "services/master/Dockerfile": ["shared", "services/master"],
     "services/worker/Dockerfile": ["shared", "services/worker"],
 }
-# `${NAME}`, `${NAME:-default}`, `${NAME:?message}` ... as Compose interpolates them.
-VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?][^}]*)?\}")
+# `${NAME}`, `${NAME:-default}`, `${NAME:?message}` ... as Compose interpolates them (not
+# `$${...}`, which Compose leaves to the container's shell).
+VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?][^}]*)?\}")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -79,6 +85,71 @@ def built_services() -> list[tuple[Path, str, dict[str, Any]]]:
     ]
 
 
+class Directive:
+    """One nginx directive: its name, its arguments and, for a block, what it holds."""
+
+    def __init__(self, name: str, args: list[str], children: "list[Directive] | None") -> None:
+        self.name, self.args, self.children = name, args, children
+
+    def all(self, name: str) -> "list[Directive]":
+        return [d for d in self.children or [] if d.name == name]
+
+    def one(self, name: str) -> "Directive":
+        (found,) = self.all(name)
+        return found
+
+    def value(self, name: str) -> str:
+        return " ".join(self.one(name).args)
+
+
+NGINX_TOKEN = re.compile(r"#[^\n]*|\"(?:[^\"\\]|\\.)*\"|[{};]|[^\s{};\"]+")
+
+
+def nginx(text: str) -> Directive:
+    """A parse of an nginx configuration file: enough to look directives up by block."""
+    root = Directive("", [], [])
+    stack, words = [root], []
+    for token in NGINX_TOKEN.findall(text):
+        if token.startswith("#"):
+            continue
+        if token in (";", "{"):
+            name, *args = words
+            directive = Directive(name, [a.strip('"') for a in args], [] if token == "{" else None)
+            stack[-1].children.append(directive)  # type: ignore[union-attr]
+            if token == "{":
+                stack.append(directive)
+            words = []
+        elif token == "}":
+            assert not words, f"unterminated directive {words}"
+            stack.pop()
+        else:
+            words.append(token)
+    assert len(stack) == 1 and not words, "unbalanced braces in nginx.conf"
+    return root
+
+
+def block(conf: Directive, name: str, *args: str) -> Directive:
+    (found,) = [d for d in conf.all(name) if d.args == list(args)]
+    return found
+
+
+def server_on(conf: Directive, port: int) -> Directive:
+    (found,) = [s for s in conf.all("server") if s.value("listen") == str(port)]
+    return found
+
+
+def seconds(duration: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([smh]?)", duration).groups()  # type: ignore[union-attr]
+    return int(number) * {"": 1, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def host_port(published: str) -> tuple[str, int]:
+    """`"${API_PORT:-8000}:8000"` -> ("API_PORT", 8000)."""
+    match = re.fullmatch(r"\$\{([A-Z_]+):-\d+\}:(\d+)", published)
+    assert match, published
+    return match.group(1), int(match.group(2))
+
+
 # --- the compose files ----------------------------------------------------------------------
 
 
@@ -88,7 +159,7 @@ def compose_schema() -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(schema)
 
 
-@pytest.mark.parametrize("path", list(COMPOSE_FILES), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", list(EVERY_COMPOSE_FILE), ids=lambda p: p.name)
 def test_compose_file_follows_the_compose_specification(
     path: Path, compose_schema: jsonschema.Draft7Validator
 ) -> None:
@@ -154,10 +225,15 @@ def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies(path
 
 def test_http_healthchecks_ask_the_port_the_service_listens_on() -> None:
     platform = services(PLATFORM_FILE)
-    for name in ("api", "master"):
+    conf = nginx(NGINX_CONF.read_text())
+    for name, upstream in (("api", "jobrunner_api"), ("master", "jobrunner_masters")):
         port = platform[name]["environment"]["PORT"]
+        # Each replica asks itself, not the service name (which is any replica).
         assert f"127.0.0.1:{port}/readyz" in " ".join(platform[name]["healthcheck"]["test"])
-        assert any(p.endswith(f":{port}") for p in platform[name]["ports"])
+        # ... and nginx, which stands in front of them, sends requests to that port.
+        assert [d.args[0] for d in block(conf, "upstream", upstream).all("server")] == [
+            f"{name}:{port}"
+        ]
 
 
 def test_data_lives_in_declared_named_volumes() -> None:
@@ -172,11 +248,13 @@ def test_data_lives_in_declared_named_volumes() -> None:
     assert used == declared == {"rabbitmq-data", "mongodb-data", "mongodb-config"}
 
 
-def test_mounted_files_exist() -> None:
-    for service in services(PLATFORM_FILE).values():
-        for volume in service.get("volumes", []):
-            if volume.startswith("./"):
-                assert (ROOT / volume.split(":", 1)[0]).is_file(), volume
+@pytest.mark.parametrize("path", [PLATFORM_FILE], ids=lambda p: p.name)
+def test_mounted_files_exist(path: Path) -> None:
+    mounts = [v for s in services(path).values() for v in s.get("volumes", [])]
+    assert mounts
+    for volume in mounts:
+        if volume.startswith("./"):
+            assert (ROOT / volume.split(":", 1)[0]).is_file(), volume
 
 
 def test_mongodb_runs_as_a_replica_set_the_services_connect_to() -> None:
@@ -190,7 +268,7 @@ def test_mongodb_runs_as_a_replica_set_the_services_connect_to() -> None:
 # --- variables and env examples ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", list(COMPOSE_FILES), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", list(EVERY_COMPOSE_FILE), ids=lambda p: p.name)
 def test_env_example_names_every_variable_the_compose_file_reads(path: Path) -> None:
     text = json.dumps(load(path))  # the values only: the comments mention `${VAR:?}` too
     required = {
@@ -199,7 +277,7 @@ def test_env_example_names_every_variable_the_compose_file_reads(path: Path) -> 
         if (m.group(2) or "").lstrip(":").startswith("?")
     }
     every = {m.group(1) for m in VARIABLE.finditer(text)}
-    documented = env_keys(COMPOSE_FILES[path])
+    documented = env_keys(EVERY_COMPOSE_FILE[path])
     assert required, "the secrets must be required with ${VAR:?}"
     assert required - documented == set()
     assert every - documented == set()
@@ -327,7 +405,7 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
 
 
 def test_the_dashboard_proxy_streams_server_sent_events() -> None:
-    conf = (ROOT / "frontend/nginx.conf").read_text()
+    conf = NGINX_CONF.read_text()
     api = re.search(r"location /api/ \{(.*?)\n    \}", conf, re.DOTALL)
     assert api, "nginx.conf proxies /api/"
     block = api.group(1)
@@ -342,7 +420,8 @@ def test_the_dashboard_proxy_streams_server_sent_events() -> None:
         timeout
         and int(timeout.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[timeout.group(2)] >= 600
     )
-    assert "http://api:8000" in conf
+    assert "proxy_pass http://jobrunner_api;" in block
+    assert re.search(r"upstream jobrunner_api \{[^}]*server api:8000 resolve;", conf)
 
 
 # --- RabbitMQ definitions -------------------------------------------------------------------------
@@ -434,3 +513,102 @@ def test_operations_doc_lists_every_setting_of_every_service() -> None:
         assert missing == set(), (
             f"{settings.__module__}: add {sorted(missing)} to docs/operations.md"
         )
+
+
+# --- at scale: replicas behind the frontend's nginx ---------------------------------------------
+
+SCALED = ("api", "master", "worker")
+
+
+@pytest.mark.parametrize("model", [load(PLATFORM_FILE)], ids=["platform"])
+def test_api_master_and_worker_can_be_scaled(model: dict[str, Any]) -> None:
+    # `--scale NAME=N` fails on a fixed container name or a published host port, and N
+    # replicas with one host name would all claim the same identity.
+    for name in SCALED:
+        service = model["services"][name]
+        assert "container_name" not in service, name
+        assert "ports" not in service, name
+        assert "hostname" not in service, name
+    published = [p for s in model["services"].values() for p in s.get("ports", [])]
+    assert len(published) == len(set(published))
+
+
+def test_the_frontend_publishes_the_api_and_the_masters_for_their_replicas() -> None:
+    platform = services(PLATFORM_FILE)
+    conf = nginx(NGINX_CONF.read_text())
+    frontend = platform["frontend"]
+    listens = dict(host_port(p) for p in frontend["ports"])
+    assert set(listens) == {"DASHBOARD_PORT", "API_PORT", "MASTER_PORT"}
+    for variable, port in listens.items():
+        server_on(conf, port)  # nginx listens where the published port leads
+    # The API port passes everything (REST, SSE, /docs, /asyncapi) to the API replicas.
+    api_root = block(server_on(conf, listens["API_PORT"]), "location", "/")
+    assert api_root.value("proxy_pass") == "http://jobrunner_api"
+    assert api_root.value("proxy_buffering") == "off"
+    assert seconds(api_root.value("proxy_read_timeout")) >= 600
+    # The compose workers reach the masters through nginx, which starts after them.
+    worker = platform["worker"]
+    assert worker["environment"]["MASTER_URL"] == f"http://frontend:{listens['MASTER_PORT']}"
+    assert worker["depends_on"] == {"frontend": {"condition": "service_healthy"}}
+    assert set(frontend["depends_on"]) == {"api", "master"}
+
+
+def test_nginx_finds_every_replica_again_and_spreads_the_api_round_robin() -> None:
+    conf = nginx(NGINX_CONF.read_text())
+    # Docker's DNS, asked again every few seconds: a replica that comes or goes is seen.
+    resolver = conf.one("resolver")
+    assert resolver.args[0] == "127.0.0.11"
+    (valid,) = [a for a in resolver.args if a.startswith("valid=")]
+    assert seconds(valid.removeprefix("valid=")) <= 30
+    for name in ("jobrunner_api", "jobrunner_masters"):
+        upstream = block(conf, "upstream", name)
+        assert upstream.one("zone")  # `resolve` needs the group in shared memory
+        assert all(s.args[1:] == ["resolve"] for s in upstream.all("server"))
+    # No balancing method in the API's group: nginx's default, round robin.
+    api = block(conf, "upstream", "jobrunner_api")
+    assert not {"hash", "ip_hash", "least_conn", "random"} & {d.name for d in api.children or []}
+    # `resolve` in an upstream's server is in open-source nginx from 1.27.3 on.
+    dockerfile = (ROOT / "frontend/Dockerfile").read_text()
+    base = re.findall(r"^FROM\s+\S+:(\d+)\.(\d+)\.(\d+)", dockerfile, re.MULTILINE)[-1]
+    assert tuple(map(int, base)) >= (1, 27, 3)
+
+
+def test_nginx_proxies_the_masters_socket_io_with_websocket_upgrade() -> None:
+    from jobrunner_master.settings import Settings as MasterSettings
+
+    conf = nginx(NGINX_CONF.read_text())
+    listens = dict(host_port(p) for p in services(PLATFORM_FILE)["frontend"]["ports"])
+    masters = server_on(conf, listens["MASTER_PORT"])
+    socket_io = block(masters, "location", "/socket.io/")
+    assert socket_io.value("proxy_pass") == "http://jobrunner_masters"
+    assert socket_io.value("proxy_http_version") == "1.1"
+    headers = {d.args[0]: d.args[1] for d in socket_io.all("proxy_set_header")}
+    assert headers["Upgrade"] == "$http_upgrade"
+    assert headers["Connection"] == "$connection_upgrade"
+    upgrade = block(conf, "map", "$http_upgrade", "$connection_upgrade")
+    assert upgrade.value("default") == "upgrade"
+    # Engine.IO pings every 25 s: a live connection is never quieter than the read timeout.
+    assert seconds(socket_io.value("proxy_read_timeout")) >= 60
+    assert socket_io.value("proxy_buffering") == "off"  # long-polling answers leave at once
+    # A polling POST may carry a message as large as the master accepts.
+    limit = socket_io.value("client_max_body_size")
+    assert int(limit.removesuffix("m")) * 2**20 >= MasterSettings.model_fields[
+        "max_message_bytes"
+    ].default
+    # The worker's healthcheck asks MASTER_URL/healthz: a master answers it, not nginx.
+    assert block(masters, "location", "=", "/healthz").value("proxy_pass") == (
+        "http://jobrunner_masters"
+    )
+
+
+def test_a_worker_stays_on_one_master_through_the_socket_io_handshake() -> None:
+    # Why sticky: the worker's Socket.IO client opens with long-polling and upgrades to a
+    # WebSocket, each request naming a session only the master that opened it knows.
+    conf = nginx(NGINX_CONF.read_text())
+    masters = block(conf, "upstream", "jobrunner_masters")
+    # By the whole client address: ip_hash takes only three octets (one master for a whole
+    # Docker network), and `consistent` hashes server names, the same for every replica of
+    # `master`, so it falls back to round robin (seen on nginx 1.27.3).
+    assert masters.one("hash").args == ["$remote_addr"]
+    assert not masters.all("ip_hash")
+
