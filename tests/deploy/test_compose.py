@@ -5,8 +5,10 @@ against the compose specification's JSON schema (vendored in compose-spec.json),
 Dockerfiles they name (present, hadolint-clean, non-root, entry points that are console
 scripts of the packages the image installs), the variables the env examples must name, and the
 RabbitMQ definitions against the topology the services declare themselves. At scale: api,
-master and worker can take `--scale`, and the frontend's nginx spreads the API and the masters
-(frontend/nginx.conf, parsed here).
+master and worker can take `--scale`, the frontend's nginx spreads the API and the masters
+(frontend/nginx.conf, parsed here), and the cluster override (docker-compose.cluster.yaml,
+merged into the platform file as Compose merges it) runs three RabbitMQ nodes and three
+MongoDB members that the services' URLs name.
 """
 
 import importlib.util
@@ -27,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PLATFORM_FILE = ROOT / "docker-compose.yaml"
 WORKER_FILE = ROOT / "docker-compose.worker.yaml"
+CLUSTER_FILE = ROOT / "docker-compose.cluster.yaml"
 # The files that run alone, with the env example of their host.
 COMPOSE_FILES = {PLATFORM_FILE: ROOT / ".env.example", WORKER_FILE: ROOT / ".env.worker.example"}
-EVERY_COMPOSE_FILE = dict(COMPOSE_FILES)
+# ... and the override that goes on top of the platform file, read with the platform's .env.
+EVERY_COMPOSE_FILE = {**COMPOSE_FILES, CLUSTER_FILE: ROOT / ".env.example"}
 NGINX_CONF = ROOT / "frontend/nginx.conf"
 PLATFORM_SERVICES = {"rabbitmq", "mongodb", "api", "master", "worker", "frontend"}
 # Python images: the packages each installs (pyproject folders) decide its console scripts.
@@ -83,6 +87,36 @@ def built_services() -> list[tuple[Path, str, dict[str, Any]]]:
         for name, service in services(path).items()
         if "build" in service
     ]
+
+
+def merged(*paths: Path) -> dict[str, Any]:
+    """The compose files as `docker compose -f A -f B` merges them, for what these files use:
+    mappings key by key, service volumes by their path in the container, ports appended, and
+    any other sequence (command, entrypoint, healthcheck.test...) replaced by the later file."""
+
+    def merge(base: Any, over: Any, where: tuple[str, ...]) -> Any:
+        if isinstance(base, dict) and isinstance(over, dict):
+            out = dict(base)
+            for key, value in over.items():
+                out[key] = merge(base[key], value, (*where, key)) if key in base else value
+            return out
+        if len(where) == 3 and where[0] == "services" and isinstance(base, list):
+            if where[2] == "volumes":
+                target = lambda volume: volume.split(":")[1]  # noqa: E731
+                kept = [v for v in base if target(v) not in {target(o) for o in over}]
+                return kept + list(over)
+            if where[2] == "ports":
+                return list(base) + list(over)
+        return over
+
+    model: dict[str, Any] = {}
+    for path in paths:
+        model = merge(model, load(path), ())
+    return model
+
+
+def cluster_services() -> dict[str, dict[str, Any]]:
+    return merged(PLATFORM_FILE, CLUSTER_FILE)["services"]
 
 
 class Directive:
@@ -248,7 +282,7 @@ def test_data_lives_in_declared_named_volumes() -> None:
     assert used == declared == {"rabbitmq-data", "mongodb-data", "mongodb-config"}
 
 
-@pytest.mark.parametrize("path", [PLATFORM_FILE], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [PLATFORM_FILE, CLUSTER_FILE], ids=lambda p: p.name)
 def test_mounted_files_exist(path: Path) -> None:
     mounts = [v for s in services(path).values() for v in s.get("volumes", [])]
     assert mounts
@@ -520,7 +554,11 @@ def test_operations_doc_lists_every_setting_of_every_service() -> None:
 SCALED = ("api", "master", "worker")
 
 
-@pytest.mark.parametrize("model", [load(PLATFORM_FILE)], ids=["platform"])
+@pytest.mark.parametrize(
+    "model",
+    [load(PLATFORM_FILE), merged(PLATFORM_FILE, CLUSTER_FILE)],
+    ids=["platform", "platform+cluster"],
+)
 def test_api_master_and_worker_can_be_scaled(model: dict[str, Any]) -> None:
     # `--scale NAME=N` fails on a fixed container name or a published host port, and N
     # replicas with one host name would all claim the same identity.
@@ -612,3 +650,185 @@ def test_a_worker_stays_on_one_master_through_the_socket_io_handshake() -> None:
     assert masters.one("hash").args == ["$remote_addr"]
     assert not masters.all("ip_hash")
 
+
+# --- the cluster override: 3 RabbitMQ nodes, 3 MongoDB members -------------------------------
+
+
+def rabbitmq_nodes(model: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: s for name, s in model.items()
+        if s.get("image", "").startswith("rabbitmq:") and s.get("command") == ["rabbitmq-server"]
+    }
+
+
+def mongodb_members(model: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in model.items() if "--replSet" in (s.get("command") or [])}
+
+
+def one_shots(model: dict[str, dict[str, Any]]) -> set[str]:
+    return {name for name, s in model.items() if s.get("restart") == "no"}
+
+
+def test_the_cluster_file_is_an_override_of_the_platform_file() -> None:
+    model = load(CLUSTER_FILE)
+    assert "name" not in model  # the project stays the platform's (its volumes, its network)
+    # Every service it changes but does not add is the platform's; it builds nothing.
+    added = {"rabbitmq-2", "rabbitmq-3", "rabbitmq-definitions", "mongodb-2", "mongodb-3",
+             "mongodb-rs-init"}
+    assert set(model["services"]) - added <= PLATFORM_SERVICES
+    assert all("build" not in s for s in model["services"].values())
+
+
+def test_three_rabbitmq_nodes_share_one_cookie_and_discover_each_other() -> None:
+    model = cluster_services()
+    nodes = rabbitmq_nodes(model)
+    hosts = {s["hostname"] for s in nodes.values()}
+    assert len(nodes) == len(hosts) == 3 and "rabbitmq" in nodes
+    platform_image = services(PLATFORM_FILE)["rabbitmq"]["image"]
+    cookies = {s["environment"]["ERLANG_COOKIE"] for s in nodes.values()}
+    assert len(cookies) == 1 and "${RABBITMQ_ERLANG_COOKIE:?" in cookies.pop()
+    for name, node in nodes.items():
+        assert node["image"] == platform_image, name
+        assert "/var/lib/rabbitmq/.erlang.cookie" in node["entrypoint"][2], name
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in node["volumes"]}
+        assert mounts["/etc/rabbitmq/conf.d/40-cluster.conf"] == "./infra/rabbitmq/cluster.conf"
+        assert mounts["/etc/rabbitmq/conf.d/30-jobrunner.conf"] == "./infra/rabbitmq/rabbitmq.conf"
+        assert mounts["/etc/rabbitmq/enabled_plugins"] == "./infra/rabbitmq/enabled_plugins"
+    data = [next(v.split(":")[0] for v in n["volumes"] if v.endswith(":/var/lib/rabbitmq"))
+            for n in nodes.values()]
+    assert len(set(data)) == 3, "each node keeps its own data"
+
+    settings = dict(
+        line.split("=", 1) for line in
+        map(str.strip, (ROOT / "infra/rabbitmq/cluster.conf").read_text().splitlines())
+        if line and not line.startswith("#")
+    )
+    settings = {k.strip(): v.strip() for k, v in settings.items()}
+    assert settings["cluster_formation.peer_discovery_backend"] == "classic_config"
+    prefix = "cluster_formation.classic_config.nodes."
+    listed = {v for k, v in settings.items() if k.startswith(prefix)}
+    assert listed == {f"rabbit@{host}" for host in hosts}
+
+
+def test_the_definitions_are_imported_once_into_the_whole_cluster() -> None:
+    model = cluster_services()
+    nodes = rabbitmq_nodes(model)
+
+    def mentions(service: dict[str, Any], word: str) -> bool:
+        return word in json.dumps(
+            [service.get("entrypoint"), service.get("command"), service.get("healthcheck")]
+        )
+
+    importers = [name for name, s in model.items() if mentions(s, "import_definitions")]
+    assert importers == ["rabbitmq-definitions"]  # no node imports them at its healthcheck
+    importer = model["rabbitmq-definitions"]
+    assert importer["restart"] == "no"
+    assert importer["depends_on"] == {n: {"condition": "service_healthy"} for n in nodes}
+    expected = {f"rabbit@{s['hostname']}" for s in nodes.values()}
+    assert set(importer["environment"]["RABBITMQ_NODES"].split(",")) == expected
+    assert "await_online_nodes" in importer["entrypoint"][2]  # all of them clustered first
+    cookie = nodes["rabbitmq"]["environment"]["ERLANG_COOKIE"]
+    assert importer["environment"]["ERLANG_COOKIE"] == cookie
+    assert "./infra/rabbitmq/definitions.json:/etc/rabbitmq/jobrunner/definitions.json:ro" in (
+        importer["volumes"]
+    )
+
+
+def test_three_mongodb_members_form_one_replica_set_with_one_key() -> None:
+    model = cluster_services()
+    members = mongodb_members(model)
+    assert len(members) == 3 and "mongodb" in members
+    for name, member in members.items():
+        command = member["command"]
+        assert command[command.index("--replSet") + 1] == "rs0", name
+        assert "--keyFile" in command, name
+        assert member["image"] == services(PLATFORM_FILE)["mongodb"]["image"], name
+        assert "$$MONGODB_REPLICA_KEY" in member["entrypoint"][2], name
+    keys = {m["environment"]["MONGODB_REPLICA_KEY"] for m in members.values()}
+    assert len(keys) == 1 and "${MONGODB_REPLICA_KEY:?" in keys.pop()
+    # Only the first member creates the root user: a member with data cannot be initiated into
+    # a set; the others copy it from the primary.
+    with_users = [n for n, m in members.items() if "MONGO_INITDB_ROOT_USERNAME" in m["environment"]]
+    assert with_users == ["mongodb"]
+    data = {next(v for v in m["volumes"] if v.endswith(":/data/db")) for m in members.values()}
+    assert len(data) == 3
+
+    init = model["mongodb-rs-init"]
+    assert init["restart"] == "no"
+    assert init["depends_on"] == {n: {"condition": "service_healthy"} for n in members}
+    listed = init["environment"]["RS_MEMBERS"].split(",")
+    assert listed[0] == "mongodb:27017"  # the one it logs in to
+    hosts = {m.get("hostname", n) for n, m in members.items()}
+    assert set(listed) == {f"{h}:27017" for h in hosts}
+    assert init["environment"]["RS_NAME"] == "rs0"
+    assert "./infra/mongodb/rs-init.js:/jobrunner/rs-init.js:ro" in init["volumes"]
+
+
+def test_the_services_name_every_node_and_member_and_wait_for_the_set_up() -> None:
+    model = cluster_services()
+    rabbit_hosts = {s["hostname"] for s in rabbitmq_nodes(model).values()}
+    mongo_hosts = {f"{m.get('hostname', n)}:27017" for n, m in mongodb_members(model).items()}
+    for name in ("api", "master"):
+        env = model[name]["environment"]
+        urls = env["RABBITMQ_URL"].split(",")
+        nodes = [re.fullmatch(r"amqp://[^@]+@([^:/]+):5672/", u) for u in urls]
+        assert all(nodes) and len(urls) == 3, urls
+        assert {n.group(1) for n in nodes if n} == rabbit_hosts
+        mongo = re.fullmatch(r"mongodb://[^@]+@([^/]+)/\?(.*)", env["MONGODB_URL"])
+        assert mongo, env["MONGODB_URL"]
+        assert set(mongo.group(1).split(",")) == mongo_hosts
+        assert "replicaSet=rs0" in mongo.group(2).split("&")
+        # The same user and password as the single node's URLs.
+        platform_env = load(PLATFORM_FILE)["x-platform-env"]
+        assert platform_env["MONGODB_URL"].split("@")[0] == env["MONGODB_URL"].split("@")[0]
+        assert platform_env["RABBITMQ_URL"].split("@")[0] == urls[0].split("@")[0]
+        assert model[name]["depends_on"]["rabbitmq-definitions"] == {
+            "condition": "service_completed_successfully"
+        }
+        assert model[name]["depends_on"]["mongodb-rs-init"] == {
+            "condition": "service_completed_successfully"
+        }
+    # Nothing else still points at the single node.
+    for name, service in model.items():
+        env = service.get("environment", {})
+        for key in ("RABBITMQ_URL", "MONGODB_URL"):
+            assert key not in env or name in ("api", "master"), name
+
+
+def test_every_long_running_service_of_the_cluster_has_a_healthcheck() -> None:
+    model = cluster_services()
+    shots = one_shots(model)
+    assert shots == {"rabbitmq-definitions", "mongodb-rs-init"}
+    for name, service in model.items():
+        if name not in shots:
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        for dependency, condition in service.get("depends_on", {}).items():
+            wanted = "service_completed_successfully" if dependency in shots else "service_healthy"
+            assert condition == {"condition": wanted}, f"{name} -> {dependency}"
+
+
+def test_the_cluster_volumes_are_declared_and_each_node_has_its_own() -> None:
+    model = merged(PLATFORM_FILE, CLUSTER_FILE)
+    used = [
+        volume.split(":", 1)[0]
+        for service in model["services"].values()
+        for volume in service.get("volumes", [])
+        if not volume.startswith((".", "/"))
+    ]
+    assert len(used) == len(set(used))
+    assert set(used) == set(model["volumes"])
+
+
+def test_the_merge_here_is_the_one_compose_does() -> None:
+    # Given the platform's rabbitmq service and the cluster's override of it
+    model = cluster_services()["rabbitmq"]
+    platform = services(PLATFORM_FILE)["rabbitmq"]
+    # Then the override's healthcheck test replaces the platform's (which imports definitions)
+    assert "import_definitions" in " ".join(platform["healthcheck"]["test"])
+    assert "import_definitions" not in " ".join(model["healthcheck"]["test"])
+    # ... while volumes add up by their path in the container and ports stay
+    assert set(platform["volumes"]) < set(model["volumes"])
+    assert model["ports"] == platform["ports"]
+    assert model["environment"]["RABBITMQ_DEFAULT_USER"] == (
+        platform["environment"]["RABBITMQ_DEFAULT_USER"]
+    )
