@@ -31,7 +31,7 @@ def test_the_worker_package_holds_no_cli_module() -> None:
 
 def test_running_the_worker_imports_no_platform_library_nor_httpx() -> None:
     probe = (
-        "import sys, jobrunner_worker.main;"
+        "import sys, jobrunner_worker.main, jobrunner_worker.health;"
         f"bad = [m for m in sys.modules if m.split('.')[0] in {(*PLATFORM_ONLY, 'httpx')!r}];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -37,7 +37,7 @@ def seqs(batches: list[dict]) -> list[int]:
 
 
 async def test_bad_key_is_retried_with_growing_delays_not_in_a_tight_loop(master, start_worker):
-    await start_worker(master.url, api_key="wrong-key")
+    await start_worker(master.url, api_key="wrong-key", worker_max_refusals=0)  # never give up
     await asyncio.sleep(3)
     times = [t for t, _ in master.connects]
     # 0.2 s doubling: about 4 tries in 3 s; a tight loop would make hundreds
@@ -180,3 +180,29 @@ async def test_masters_are_tried_in_turn_and_a_lost_one_is_left_for_the_next(
     # Then the worker is on the first within moments, and heartbeats there
     await first.wait_for(lambda: first.sid and first.heartbeats, timeout=10)
     assert session.master_url == first.url
+
+
+async def test_a_key_refused_max_refusals_times_in_a_row_ends_the_worker_with_the_reason(master):
+    # Given a key the master refuses, and WORKER_MAX_REFUSALS=3
+    settings = WorkerSettings(master_url=master.url, api_key="wrong-key", reconnect_delay=0.2,
+                              worker_max_refusals=3)
+    session = WorkerSession(settings)
+    # Then the worker stops by itself after the third refusal, saying why
+    await asyncio.wait_for(session.run(), 10)
+    assert len(master.connects) == 3
+    assert session.refused == f"{master.url} refused the key 3 times in a row: invalid api key"
+
+
+async def test_only_refusals_in_a_row_count(master, start_worker, port):
+    # Given a worker whose first master is down (unreachable: not a refusal) and a second that
+    # refuses its key twice, then accepts it again
+    master.api_key = "rotated-key"
+    session = await start_worker(f"http://127.0.0.1:{port},{master.url}", worker_max_refusals=3)
+    await master.wait_for(lambda: session.refusals == 2, timeout=10)
+    assert session.refused is None
+    master.api_key = "good-key"
+    # Then a connection resets the count, and the worker goes on
+    await master.wait_for(lambda: master.sid and session.refusals == 0, timeout=10)
+    assert session.refused is None
+    await master.assign(job_id="after", command="true")
+    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))

@@ -1,9 +1,7 @@
 import pytest
-from jobrunner_worker.settings import SettingsError, load_settings
+from jobrunner_worker.settings import SettingsError, WorkerSettings, load_settings, settings_help
 
-WORKER_VARS = (
-    "MASTER_URL", "API_KEY", "WORKER_NAME", "WORKER_LABELS", "WORKER_CAPACITY", "HEARTBEAT_INTERVAL",
-)
+WORKER_VARS = [name.upper() for name in WorkerSettings.model_fields]
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +20,9 @@ def test_defaults(monkeypatch):
     assert settings.worker_name  # the host name
     assert settings.max_line_bytes == 64 * 1024
     assert settings.log_batch_bytes == 256 * 1024
+    assert settings.worker_max_refusals == 3
+    assert settings.worker_health_port == 0  # off
+    assert settings.worker_health_grace_seconds == 30.0
 
 
 def test_labels_are_comma_separated_trimmed_and_empties_dropped(monkeypatch):
@@ -54,3 +55,20 @@ def test_master_url_may_list_several_masters() -> None:
     assert settings.master_urls == ["http://a:8080", "https://b:8080"]
     with pytest.raises(SettingsError, match="MASTER_URL: .*http"):
         load_settings(api_key="k", master_url="a:8080")
+
+
+@pytest.mark.parametrize(("name", "value"), [("WORKER_HEALTH_PORT", "70000"),
+                                             ("WORKER_MAX_REFUSALS", "-1")])
+def test_bad_health_and_refusal_settings_are_refused(monkeypatch, name, value):
+    monkeypatch.setenv("API_KEY", "k")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_every_setting_has_a_meaning_and_a_default_for_help():
+    rows = {name: (default, meaning) for name, default, meaning in settings_help()}
+    assert set(rows) >= set(WORKER_VARS)
+    assert all(meaning for _, meaning in rows.values())
+    assert rows["API_KEY"][0] == "required" and rows["WORKER_NAME"][0] == "the host name"
+    assert rows["WORKER_HEALTH_PORT"][0] == "0" and rows["WORKER_MAX_REFUSALS"][0] == "3"

@@ -6,7 +6,8 @@ connection, a refused one (bad or revoked key) and a master that is down are all
 one behind a load balancer) and backs off, doubling with jitter up to RECONNECT_DELAY_MAX, once
 it went round all of them without success. So a worker whose master is lost is on another
 within moments, and one with a bad key knocks at a slowly growing interval, never in a tight
-loop.
+loop. A key the master refuses WORKER_MAX_REFUSALS times in a row (bad or revoked) ends the
+worker instead: `refused` says why, and the entry point exits non-zero with it.
 """
 
 import asyncio
@@ -63,6 +64,9 @@ class WorkerSession:
         self.heartbeat = Heartbeater(self.client, self.attempts, settings.heartbeat_interval)
         self.attempts.on_change = self.heartbeat.poke
         self.connect_errors = 0
+        self.refusals = 0  # refusals in a row by a master that answered (a bad or revoked key)
+        self.refused: str | None = None  # why the worker gave up, once it did
+        self._last_connect_error: Any = None
         self.master_url = settings.master_urls[0]  # the one connected to (or last tried)
         self._stopping = False
         self._hurry = asyncio.Event()
@@ -163,6 +167,10 @@ class WorkerSession:
             except socketio.exceptions.ConnectionError as exc:
                 if self._stopping:
                     return
+                # A failed namespace: the master answered and refused us (an unreachable
+                # master fails before that and says nothing about the key).
+                if NS in self.client.failed_namespaces and self._count_refusal(url):
+                    return
                 failures += 1
                 turn += 1
                 await self._backoff(failures, len(urls), f"cannot connect to {url}: {exc}")
@@ -176,6 +184,21 @@ class WorkerSession:
             failures = 0 if time.monotonic() - started > STABLE_CONNECTION_SECONDS else failures + 1
             turn += 1  # this master may be going away: the next one first
             await self._backoff(max(failures, 1), len(urls), f"disconnected from {url}")
+
+    def _count_refusal(self, url: str) -> bool:
+        """One more refusal in a row; True once there were WORKER_MAX_REFUSALS: give up."""
+        self.refusals += 1
+        limit = self.settings.worker_max_refusals
+        if not limit or self.refusals < limit:
+            return False
+        data = self._last_connect_error
+        reason = data.get("message", data) if isinstance(data, dict) else data
+        self.refused = f"{url} refused the key {self.refusals} times in a row: {reason}"
+        log.error("giving up: %s", self.refused)
+        # Why stop at once rather than drain: with a refused key nothing it runs can be
+        # reported any more; the platform gives those attempts to other workers.
+        self.stop_now()
+        return True
 
     async def _backoff(self, failures: int, masters: int, why: str) -> None:
         """A short pause before the next master; the growing one after a round of them all."""
@@ -193,6 +216,7 @@ class WorkerSession:
     async def _on_connect(self) -> None:
         log.info("connected to %s as %s (%s)", self.master_url, self.settings.worker_name,
                  self.worker_id)
+        self.refusals = 0
         self.outbox.connected(self.client)
         asyncio.get_running_loop().create_task(self.heartbeat.beat())
 
@@ -202,6 +226,7 @@ class WorkerSession:
 
     async def _on_connect_error(self, data: Any = None) -> None:
         self.connect_errors += 1
+        self._last_connect_error = data
         log.warning("master refused the connection or is unreachable: %s", data)
 
     async def _on_assign(self, data: Any) -> dict[str, Any]:
