@@ -96,7 +96,8 @@ def test_cancel_rerun_and_drain(platform, start_worker, tmp_path: Path) -> None:
     slow = jobrunner(url, tmp_path, "submit", "--", "sleep 60").stdout.strip()
     tenant.wait_job(slow, lambda job: job["status"] == "running")
     cancelled = jobrunner(url, tmp_path, "jobs", "cancel", slow)
-    assert cancelled.returncode == 0 and cancelled.stdout.startswith(f"cancel requested for job {slow}")
+    assert cancelled.returncode == 0
+    assert cancelled.stdout.startswith(f"cancel requested for job {slow}")
     assert tenant.wait_final(slow)["status"] == "cancelled"
 
     # rerun makes a new job of the same command, --wait gives its exit code

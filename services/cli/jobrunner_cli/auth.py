@@ -20,9 +20,11 @@ def profile_of(ctx: typer.Context) -> str:
 
 def login(
     ctx: typer.Context,
-    username: Annotated[str | None, typer.Option("--username", "-u", metavar="USER", help="Default: asked.")] = None,
+    username: Annotated[str | None, typer.Option(
+        "--username", "-u", metavar="USER", help="Default: asked.")] = None,
     password: Annotated[str | None, typer.Option(
-        "--password", "-p", metavar="PASSWORD", help="Default: asked (hidden), or read from standard input.",
+        "--password", "-p", metavar="PASSWORD",
+        help="Default: asked (hidden), or read from standard input.",
         show_default=False)] = None,
     api_url: Annotated[str | None, typer.Option(
         "--api-url", metavar="URL",

@@ -42,7 +42,8 @@ def detail_of(response: httpx.Response) -> str:
             if not isinstance(item, dict):
                 problems.append(str(item))
                 continue
-            loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path")]
+            loc = [str(part) for part in item.get("loc", [])
+                   if part not in ("body", "query", "path")]
             msg = str(item.get("msg", "invalid"))
             problems.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
         return "; ".join(problems) or "invalid request"
@@ -104,7 +105,8 @@ class Api:
 
     # --- requests ----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, *, auth: bool = True,
+                **kwargs: Any) -> httpx.Response:
         if auth:
             self.require_token()
         with self.translated():

@@ -12,17 +12,23 @@ from .submit import WaitOption, finish
 app = typer.Typer(help="The jobs of your tenant, newest first: list (the default), show, cancel, "
                        "rerun.")
 
-StatusOption = Annotated[JobStatus | None, typer.Option("--status", metavar="STATUS", help="Only jobs in this status.")]
-LabelOption = Annotated[str | None, typer.Option("--label", metavar="LABEL", help="Only jobs that need this label.")]
+StatusOption = Annotated[
+    JobStatus | None, typer.Option("--status", metavar="STATUS", help="Only jobs in this status.")
+]
+LabelOption = Annotated[
+    str | None, typer.Option("--label", metavar="LABEL", help="Only jobs that need this label.")
+]
 WorkerOption = Annotated[
-    str | None, typer.Option("--worker", metavar="WORKER", help="Only jobs run on this worker (its name or id).")
+    str | None,
+    typer.Option("--worker", metavar="WORKER", help="Only jobs run on this worker (its name or id)."),
 ]
 SearchOption = Annotated[
     str | None,
     typer.Option("--search", metavar="TEXT", help="Text in the name, command or argv (any case)."),
 ]
 LimitOption = Annotated[
-    int | None, typer.Option("--limit", metavar="N", min=1, max=500, help="At most this many (API default 50).")
+    int | None,
+    typer.Option("--limit", metavar="N", min=1, max=500, help="At most this many (API default 50)."),
 ]
 JobId = Annotated[str, typer.Argument(metavar="ID", help="The job's id.")]
 
@@ -77,12 +83,13 @@ def show(ctx: typer.Context, job_id: JobId, as_json: JsonOption = False) -> None
         output.print_json(job)
         return
     env = job.get("env") or {}
+    command = job.get("command")
     output.fields([
         ("id", job.get("id")),
         ("name", job.get("name")),
         ("status", output.status(job.get("status"))),
-        ("command" if job.get("command") is not None else "argv",
-         job.get("command") if job.get("command") is not None else shlex.join(job.get("argv") or [])),
+        ("command", command) if command is not None else
+        ("argv", shlex.join(job.get("argv") or [])),
         ("labels", ", ".join(job.get("labels") or [])),
         ("env", ", ".join(f"{k}={v}" for k, v in env.items())),
         ("secrets", ", ".join(job.get("secrets") or [])),

@@ -30,7 +30,8 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A name for the key, e.g. the worker host.")],
     kind: Annotated[KeyKind, typer.Option(
-        "--kind", help="worker: a worker connects with it; submit: jobs over AMQP.")] = KeyKind.worker,
+        "--kind", help="worker: a worker connects with it; submit: jobs over AMQP.",
+    )] = KeyKind.worker,
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it: it is shown only this once."""

@@ -18,7 +18,8 @@ def logs(
     follow_: Annotated[bool, typer.Option(
         "--follow", "-f", help="Go on printing lines as they come until the job ends.")] = False,
     attempt: Annotated[int | None, typer.Option(
-        "--attempt", metavar="N", min=1, help="The output of this attempt (default: the latest).")] = None,
+        "--attempt", metavar="N", min=1,
+        help="The output of this attempt (default: the latest).")] = None,
 ) -> None:
     """Print a job's output (what it has so far; with -f, until it ends)."""
     if follow_ and attempt is not None:

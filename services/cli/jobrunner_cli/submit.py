@@ -69,9 +69,11 @@ def submit(
         show_default=False,
     )],
     wait: WaitOption = False,
-    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="A name to find it by.")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", metavar="NAME", help="A name to find it by.")] = None,
     label: Annotated[list[str] | None, typer.Option(
-        "--label", metavar="LABEL", help="Only a worker with this label runs it (repeatable).")] = None,
+        "--label", metavar="LABEL",
+        help="Only a worker with this label runs it (repeatable).")] = None,
     env: Annotated[list[str] | None, typer.Option(
         "--env", metavar="K=V", help="An environment variable of the job (repeatable).")] = None,
     secret: Annotated[list[str] | None, typer.Option(
@@ -80,7 +82,8 @@ def submit(
     timeout: Annotated[int | None, typer.Option(
         "--timeout", metavar="SECONDS", min=1, help="Stop it after this long (timed_out).")] = None,
     retries: Annotated[int | None, typer.Option(
-        "--retries", metavar="N", min=0, help="Run it again this many times at most if it fails.")] = None,
+        "--retries", metavar="N", min=0,
+        help="Run it again this many times at most if it fails.")] = None,
     priority: Annotated[int | None, typer.Option(
         "--priority", metavar="N", min=0, help="Higher runs first (0-9).")] = None,
     idempotency_key: Annotated[str | None, typer.Option(
