@@ -76,6 +76,7 @@ class Attempts:
                 timeout_seconds=assignment.timeout_seconds,
                 kill_grace_seconds=self.settings.kill_grace_seconds,
                 max_line_bytes=self.settings.max_line_bytes,
+                keep_whole=attempt_log.mask.values,
                 on_line=attempt_log.add,
                 on_started=lambda pid: self._started(assignment, pid),
             )

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from jobrunner_shared.messages import AttemptOutcome, Stream
@@ -41,11 +41,20 @@ def exit_code_of(returncode: int) -> int:
 
 
 class LineSplitter:
-    """Cuts a byte stream into lines: no newline kept, none longer than `max_bytes`."""
+    """Cuts a byte stream into lines: no newline kept, none longer than `max_bytes`.
 
-    def __init__(self, max_bytes: int, emit: Callable[[str], None]) -> None:
+    A longer line is sent in pieces, cut at a UTF-8 character boundary and never through one
+    of `keep_whole` (the values masking looks for: a secret cut in two would pass the mask in
+    halves); a piece holding such a value may be longer than `max_bytes` by as much as it.
+    """
+
+    def __init__(self, max_bytes: int, emit: Callable[[str], None],
+                 keep_whole: Iterable[str] = ()) -> None:
         self.max_bytes = max_bytes
         self.emit = emit
+        self.keep_whole = [v.encode() for v in keep_whole if v]
+        # Bytes beyond a cut that must have arrived to know that no value runs across it.
+        self.reach = max((len(v) for v in self.keep_whole), default=1) - 1
         self.buf = bytearray()
 
     def feed(self, chunk: bytes) -> None:
@@ -57,27 +66,50 @@ class LineSplitter:
             if newline < 0:
                 break
             while newline - start > self.max_bytes:
-                start = self._emit_piece(start)
+                start = self._emit_piece(start, newline)
             self.emit(buf[start:newline].decode("utf-8", errors="replace"))
             start = newline + 1
-        while len(buf) - start > self.max_bytes:
-            start = self._emit_piece(start)
+        while len(buf) - start > self.max_bytes + self.reach:
+            start = self._emit_piece(start, len(buf))
         del buf[:start]
 
     def close(self) -> None:
         """Emit the final line when the stream ended without a newline."""
-        if self.buf:
-            self.emit(self.buf.decode("utf-8", errors="replace"))
-            self.buf.clear()
+        end = len(self.buf)
+        start = 0
+        while end - start > self.max_bytes:
+            start = self._emit_piece(start, end)
+        if start < end:
+            self.emit(self.buf[start:end].decode("utf-8", errors="replace"))
+        self.buf.clear()
 
-    def _emit_piece(self, start: int) -> int:
-        # Cut at a UTF-8 character boundary so that a character is not broken in two.
-        cut = start + self.max_bytes
-        for back in range(4):
-            if (self.buf[cut - back] & 0xC0) != 0x80:  # not a continuation byte
-                cut -= back
-                break
+    def _emit_piece(self, start: int, end: int) -> int:
+        cut = self._cut(start, end)
         self.emit(self.buf[start:cut].decode("utf-8", errors="replace"))
+        return cut
+
+    def _cut(self, start: int, end: int) -> int:
+        """Where the piece starting at `start` ends: as near `max_bytes` as the rules allow."""
+        buf = self.buf
+        spans = []  # every [first, last) of a value near the limit
+        window_end = min(end, start + self.max_bytes + self.reach)
+        for value in self.keep_whole:
+            at = buf.find(value, start, window_end)
+            while 0 <= at:
+                spans.append((at, at + len(value)))
+                at = buf.find(value, at + 1, window_end)
+
+        def allowed(cut: int) -> bool:
+            return (buf[cut] & 0xC0) != 0x80 and not any(a < cut < b for a, b in spans)
+
+        limit = start + self.max_bytes
+        for cut in range(limit, start, -1):
+            if allowed(cut):
+                return cut
+        # Values chained from `start` past the limit: the piece ends where the chain does.
+        cut = limit
+        while cut < end and not allowed(cut):
+            cut += 1
         return cut
 
 
@@ -93,6 +125,7 @@ class Runner:
         timeout_seconds: float | None = None,
         kill_grace_seconds: float = 10.0,
         max_line_bytes: int = 64 * 1024,
+        keep_whole: Iterable[str] = (),
         on_line: LineSink,
         on_started: Callable[[int], None] | None = None,
     ) -> None:
@@ -103,6 +136,7 @@ class Runner:
         self.timeout_seconds = timeout_seconds
         self.kill_grace_seconds = kill_grace_seconds
         self.max_line_bytes = max_line_bytes
+        self.keep_whole = list(keep_whole)  # what masking looks for: never cut through
         self.on_line = on_line
         self.on_started = on_started
         self.pid: int | None = None
@@ -174,7 +208,8 @@ class Runner:
         return outcome
 
     async def _pump(self, reader: asyncio.StreamReader, stream: Stream) -> None:
-        splitter = LineSplitter(self.max_line_bytes, lambda text: self._line(stream, text))
+        splitter = LineSplitter(self.max_line_bytes, lambda text: self._line(stream, text),
+                                self.keep_whole)
         try:
             while chunk := await reader.read(READ_CHUNK):
                 splitter.feed(chunk)
