@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteWorkerData, DeleteWorkerErrors, DeleteWorkerResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CancelJobsData, CancelJobsErrors, CancelJobsResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteWorkerData, DeleteWorkerErrors, DeleteWorkerResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RerunJobsData, RerunJobsErrors, RerunJobsResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -94,6 +94,43 @@ export const listJobs = <ThrowOnError extends boolean = false>(options?: Options
 export const submitJob = <ThrowOnError extends boolean = false>(options: Options<SubmitJobData, ThrowOnError>) => (options.client ?? client).post<SubmitJobResponses, SubmitJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/jobs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Cancel Jobs
+ *
+ * Cancel each job as `POST /jobs/{id}/cancel` does, all in one read and one write.
+ *
+ * Says per id what happened: `cancelled` (it was queued), `cancelling` (it runs: its worker
+ * stops it, and it ends `cancelled` once the worker says so), `already_final`, `not_found`
+ * (no such job of this tenant).
+ */
+export const cancelJobs = <ThrowOnError extends boolean = false>(options: Options<CancelJobsData, ThrowOnError>) => (options.client ?? client).post<CancelJobsResponses, CancelJobsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/cancel',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rerun Jobs
+ *
+ * Rerun each job as `POST /jobs/{id}/rerun` does: one read, the new jobs inserted together.
+ *
+ * Says per id what happened: `rerun` with the new job's id, `not_found`, or `refused` with
+ * the reason (a secret it names is gone).
+ */
+export const rerunJobs = <ThrowOnError extends boolean = false>(options: Options<RerunJobsData, ThrowOnError>) => (options.client ?? client).post<RerunJobsResponses, RerunJobsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/rerun',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -168,6 +168,38 @@ export type BodyLoginApiV1AuthTokenPost = {
 };
 
 /**
+ * CancelResult
+ */
+export type CancelResult = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Outcome
+     *
+     * cancelled: it was queued and ends here; cancelling: it runs, and its worker stops it; already_final: it had ended; not_found: no such job of this tenant.
+     */
+    outcome: 'cancelled' | 'cancelling' | 'already_final' | 'not_found';
+    /**
+     * The job's status after the request.
+     */
+    status?: JobStatus | null;
+};
+
+/**
+ * CancelResults
+ */
+export type CancelResults = {
+    /**
+     * Results
+     *
+     * One per id, in the order asked.
+     */
+    results: Array<CancelResult>;
+};
+
+/**
  * HTTPValidationError
  */
 export type HttpValidationError = {
@@ -175,6 +207,20 @@ export type HttpValidationError = {
      * Detail
      */
     detail?: Array<ValidationError>;
+};
+
+/**
+ * JobIds
+ *
+ * The jobs a bulk action applies to (`POST /jobs/cancel`, `POST /jobs/rerun`).
+ */
+export type JobIds = {
+    /**
+     * Ids
+     *
+     * At most 100 job ids; a repeated id counts once.
+     */
+    ids: Array<string>;
 };
 
 /**
@@ -435,6 +481,42 @@ export type MeOut = {
 };
 
 /**
+ * RerunResult
+ */
+export type RerunResult = {
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Job Id
+     */
+    job_id?: string | null;
+    /**
+     * Outcome
+     *
+     * rerun: job_id is the new job; not_found: no such job of this tenant; refused: it cannot be submitted again (detail says why, e.g. a secret is gone).
+     */
+    outcome: 'rerun' | 'not_found' | 'refused';
+};
+
+/**
+ * RerunResults
+ */
+export type RerunResults = {
+    /**
+     * Results
+     *
+     * One per id, in the order asked.
+     */
+    results: Array<RerunResult>;
+};
+
+/**
  * SecretIn
  */
 export type SecretIn = {
@@ -484,6 +566,30 @@ export type Stats = {
      * Jobs created in each of the last 60 minutes, oldest first; the last one is the current, partial minute.
      */
     created_per_minute: Array<number>;
+    /**
+     * Duration P50 Seconds
+     *
+     * The median run time (started → finished) of the jobs that ended in each minute, within 3 %; null for a minute when none that had started ended.
+     */
+    duration_p50_seconds: Array<number | null>;
+    /**
+     * Duration P95 Seconds
+     *
+     * The 95th percentile of the same, within 3 %.
+     */
+    duration_p95_seconds: Array<number | null>;
+    /**
+     * Ended Per Minute
+     *
+     * Jobs that ended (any final status) in each of those minutes.
+     */
+    ended_per_minute: Array<number>;
+    /**
+     * Failed Per Minute
+     *
+     * Of those, the jobs that ended failed or timed_out.
+     */
+    failed_per_minute: Array<number>;
     /**
      * Per Minute Since
      *
@@ -780,6 +886,24 @@ export type ListJobsData = {
          * Text in the job's name, command or argv (any case).
          */
         q?: string | null;
+        /**
+         * Created After
+         *
+         * Only jobs created at or after this time (ISO 8601; without a time zone: UTC).
+         */
+        created_after?: string | null;
+        /**
+         * Created Before
+         *
+         * Only jobs created before this time (ISO 8601; without a time zone: UTC).
+         */
+        created_before?: string | null;
+        /**
+         * Sort
+         *
+         * `-created_at` (newest first, the default) or `created_at`; `-finished_at` / `finished_at`: by the time the job ended, only jobs that ended. Pass `next_cursor` back with the same sort and filters for the following page.
+         */
+        sort?: '-created_at' | 'created_at' | '-finished_at' | 'finished_at';
     };
     url: '/api/v1/jobs';
 };
@@ -836,6 +960,56 @@ export type SubmitJobResponses = {
 };
 
 export type SubmitJobResponse = SubmitJobResponses[keyof SubmitJobResponses];
+
+export type CancelJobsData = {
+    body: JobIds;
+    path?: never;
+    query?: never;
+    url: '/api/v1/jobs/cancel';
+};
+
+export type CancelJobsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CancelJobsError = CancelJobsErrors[keyof CancelJobsErrors];
+
+export type CancelJobsResponses = {
+    /**
+     * Successful Response
+     */
+    200: CancelResults;
+};
+
+export type CancelJobsResponse = CancelJobsResponses[keyof CancelJobsResponses];
+
+export type RerunJobsData = {
+    body: JobIds;
+    path?: never;
+    query?: never;
+    url: '/api/v1/jobs/rerun';
+};
+
+export type RerunJobsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type RerunJobsError = RerunJobsErrors[keyof RerunJobsErrors];
+
+export type RerunJobsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RerunResults;
+};
+
+export type RerunJobsResponse = RerunJobsResponses[keyof RerunJobsResponses];
 
 export type GetJobData = {
     body?: never;

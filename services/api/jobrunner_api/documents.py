@@ -186,6 +186,10 @@ class Job(Document, JobRecord):
             [("lease.worker", ASC)],  # a worker disconnected: shorten its leases
             [("timeout_at", ASC)],  # sweeper: attempts past their timeout
             [("finished_at", ASC)],  # retention: finished jobs past JOB_RETENTION_DAYS
+            # GET /jobs?sort=(-)finished_at; /stats: jobs ended per minute
+            [("tenant_id", ASC), ("finished_at", DESC), ("_id", DESC)],
+            # GET /jobs?status=...&sort=(-)finished_at
+            [("tenant_id", ASC), ("status", ASC), ("finished_at", DESC), ("_id", DESC)],
         ]
 
 

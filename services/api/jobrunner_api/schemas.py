@@ -1,7 +1,7 @@
 """Response bodies of the REST API (request bodies are shared messages, e.g. JobSpec)."""
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -161,6 +161,44 @@ class JobOut(BaseModel):
 class JobPage(BaseModel):
     items: list[JobOut]
     next_cursor: str | None
+
+
+MAX_BULK = 100
+
+
+class JobIds(BaseModel):
+    """The jobs a bulk action applies to (`POST /jobs/cancel`, `POST /jobs/rerun`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        min_length=1, max_length=MAX_BULK,
+        description=f"At most {MAX_BULK} job ids; a repeated id counts once.")
+
+
+class CancelResult(BaseModel):
+    id: str
+    outcome: Literal["cancelled", "cancelling", "already_final", "not_found"] = Field(
+        description="cancelled: it was queued and ends here; cancelling: it runs, and its "
+        "worker stops it; already_final: it had ended; not_found: no such job of this tenant.")
+    status: JobStatus | None = Field(None, description="The job's status after the request.")
+
+
+class CancelResults(BaseModel):
+    results: list[CancelResult] = Field(description="One per id, in the order asked.")
+
+
+class RerunResult(BaseModel):
+    id: str
+    outcome: Literal["rerun", "not_found", "refused"] = Field(
+        description="rerun: job_id is the new job; not_found: no such job of this tenant; "
+        "refused: it cannot be submitted again (detail says why, e.g. a secret is gone).")
+    job_id: str | None = None
+    detail: str | None = None
+
+
+class RerunResults(BaseModel):
+    results: list[RerunResult] = Field(description="One per id, in the order asked.")
 
 
 class LogPage(BaseModel):
