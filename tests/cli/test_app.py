@@ -82,3 +82,31 @@ def test_jobrunner_worker_without_the_worker_package_says_what_to_install(monkey
     monkeypatch.setenv("PATH", str(tmp_path))
     assert jobrunner("worker") == 1
     assert "jobrunner-worker, which is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("words", "route", "answer", "expected"), [
+    ("jobrunner workers drain bu", "/workers",
+     [{"name": "builder", "status": "online"}, {"name": "gpu", "status": "online"}], ["builder"]),
+    ("jobrunner keys revoke ", "/api-keys", [{"name": "a", "kind": "worker"}], ["a"]),
+    ("jobrunner secrets delete DE", "/secrets", [{"name": "DEPLOY"}, {"name": "X"}], ["DEPLOY"]),
+    ("jobrunner logs -f 67", "/jobs", {"items": [{"id": "6750", "status": "running"}]}, ["6750"]),
+])
+def test_completion_asks_the_api_for_names_and_ids(api, token, monkeypatch, capsys, words, route,
+                                                   answer, expected):
+    api.get(route).respond(json=answer)
+    monkeypatch.setenv("_JOBRUNNER_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", words)
+    monkeypatch.setenv("COMP_CWORD", str(len(words.split(" ")) - 1))
+    with pytest.raises(SystemExit):
+        jobrunner()
+    assert capsys.readouterr().out.split() == expected
+
+
+def test_completion_without_a_login_suggests_nothing_and_prints_no_error(monkeypatch, capsys):
+    monkeypatch.setenv("_JOBRUNNER_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "jobrunner workers drain ")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    with pytest.raises(SystemExit):
+        jobrunner()
+    out, err = capsys.readouterr()
+    assert out.strip() == "" and err == ""

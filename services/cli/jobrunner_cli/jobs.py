@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import output
+from . import completion, output
 from .common import JobStatus, JsonOption, api
 from .submit import WaitOption, finish
 
@@ -30,7 +30,8 @@ LimitOption = Annotated[
     int | None,
     typer.Option("--limit", metavar="N", min=1, max=500, help="At most this many (API default 50)."),
 ]
-JobId = Annotated[str, typer.Argument(metavar="ID", help="The job's id.")]
+JobId = Annotated[str, typer.Argument(
+    metavar="ID", help="The job's id.", autocompletion=completion.jobs)]
 
 
 def what(job: dict[str, Any]) -> str:

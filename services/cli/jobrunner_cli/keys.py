@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from . import output
+from . import completion, output
 from .common import JsonOption, KeyKind, api, find_one
 
 app = typer.Typer(help="API keys of your tenant, for workers and AMQP submitters: list, create, "
@@ -48,7 +48,8 @@ def create(
 @app.command()
 def revoke(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="The key's name or id.")],
+    key: Annotated[str, typer.Argument(
+        metavar="KEY", help="The key's name or id.", autocompletion=completion.keys)],
 ) -> None:
     """Revoke a key; workers connected with it are cut off within seconds."""
     with api(ctx) as client:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from . import output
+from . import completion, output
 from .common import api
 from .errors import UsageProblem
 from .follow import follow
@@ -14,7 +14,8 @@ PAGE = 1000
 
 def logs(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job's id.")],
+    job_id: Annotated[str, typer.Argument(
+        metavar="ID", help="The job's id.", autocompletion=completion.jobs)],
     follow_: Annotated[bool, typer.Option(
         "--follow", "-f", help="Go on printing lines as they come until the job ends.")] = False,
     attempt: Annotated[int | None, typer.Option(

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
-from . import output
+from . import completion, output
 from .common import JsonOption, api
 from .errors import UsageProblem
 
 app = typer.Typer(help="Secrets of your tenant, given to jobs as environment variables: set, "
                        "list, delete.", no_args_is_help=True)
-SecretName = Annotated[str, typer.Argument(metavar="NAME", help="The secret's name.")]
+SecretName = Annotated[str, typer.Argument(
+    metavar="NAME", help="The secret's name.", autocompletion=completion.secrets)]
 
 
 def read_value(label: str, given: str | None, *, confirm: bool = False) -> str:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import output
+from . import completion, output
 from .common import JsonOption, api, find_one
 
 app = typer.Typer(help="The workers of your tenant: list (the default), drain.")
@@ -46,7 +46,8 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @app.command()
 def drain(
     ctx: typer.Context,
-    worker: Annotated[str, typer.Argument(metavar="WORKER", help="The worker's name or id.")],
+    worker: Annotated[str, typer.Argument(
+        metavar="WORKER", help="The worker's name or id.", autocompletion=completion.workers)],
     as_json: JsonOption = False,
 ) -> None:
     """Drain a worker: it finishes what it runs, takes nothing new, then exits."""
