@@ -5,6 +5,8 @@
 # infra/rabbitmq and its data, logs and pid file in .data/rabbitmq (.data/rabbitmq-<port> for
 # another RABBITMQ_PORT). Ports: RABBITMQ_PORT (5672), RABBITMQ_MANAGEMENT_PORT (15672),
 # RABBITMQ_PROMETHEUS_PORT (15692): a second node beside the default one needs all three.
+# JOBRUNNER_RABBITMQ_NODE and JOBRUNNER_RABBITMQ_DIR name the node and its folder instead
+# (scripts/rabbitmq-cluster.sh runs its three nodes so).
 # `ctl` runs rabbitmqctl against this node, e.g. `scripts/rabbitmq.sh ctl list_queues`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
@@ -18,6 +20,8 @@ if [ "$PORT" != 5672 ]; then  # a second node beside the default one: its own na
   NODE="jobrunner-$PORT@localhost"
   DIR="$DATA/rabbitmq-$PORT"
 fi
+NODE=${JOBRUNNER_RABBITMQ_NODE:-$NODE}
+DIR=${JOBRUNNER_RABBITMQ_DIR:-$DIR}
 PIDFILE="$DIR/rabbitmq.pid"
 LOG="$DIR/log/console.log"
 WAIT_SECONDS=${RABBITMQ_START_TIMEOUT:-90}
