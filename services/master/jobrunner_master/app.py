@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from jobrunner_master import control
 from jobrunner_master import metrics as master_metrics
+from jobrunner_master.dispatch import DispatchConnections
 from jobrunner_master.sessions import WorkersNamespace
 from jobrunner_master.settings import Settings, get_settings
 from jobrunner_shared import amqp
@@ -49,18 +50,18 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # A separate connection for dispatch consumers: their channels come and go with
+        # Separate connections for dispatch consumers: their channels come and go with
         # worker sessions, and must not disturb the channel that publishes events.
-        dispatch_connection = await amqp.connect(settings.rabbitmq_url)
-        workers = WorkersNamespace(settings, broker, mongo[settings.mongodb_db],
-                                   dispatch_connection)
+        dispatch = DispatchConnections(lambda: amqp.connect(settings.rabbitmq_url))
+        await dispatch.start()
+        workers = WorkersNamespace(settings, broker, mongo[settings.mongodb_db], dispatch)
         sio.register_namespace(workers)
         broker.include_router(control.build_router(workers))
         await broker.start()
         await amqp.declare_topology(broker)
         state["workers"] = workers
         state["queue_depth"] = master_metrics.QueueDepth(mongo[settings.mongodb_db],
-                                                         dispatch_connection)
+                                                         dispatch.first)
         master_metrics.CONNECTED_WORKERS.set_function(lambda: len(workers.sessions))
         lag = asyncio.create_task(master_metrics.watch_event_loop(), name="event-loop-lag")
         try:
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
                 await lag
             await workers.shutdown()
             await broker.stop()
-            await dispatch_connection.close()
+            await dispatch.close()
             await mongo.close()
 
     async def healthz(_: Request) -> JSONResponse:

@@ -6,6 +6,11 @@ its free slots: RabbitMQ never pushes more jobs than the worker can take. While 
 full or draining its consumers are cancelled, so queued jobs wait in RabbitMQ, not in the
 master.
 
+The sessions' channels are spread over a few connections (DispatchConnections), each holding at
+most CHANNELS_PER_CONNECTION of them, well below RabbitMQ's channel_max (2047 by default):
+one channel too many and RabbitMQ closes the whole connection, with every session's consumers
+on it.
+
 A delivery is acknowledged once the attempt's lease covers it: when its `job:started` is in
 RabbitMQ, a few milliseconds after the worker took it (or, should the start not come within
 ASSIGNED_AFTER_SECONDS, when a `job.event.assigned` is). Never later: RabbitMQ's
@@ -47,18 +52,92 @@ RecordFn = Callable[[JobAssignment], Awaitable[None]]
 SETTLE_SECONDS = 10.0
 # A taken attempt not reported started within this long is recorded as assigned instead.
 ASSIGNED_AFTER_SECONDS = 1.0
+# Session channels per dispatch connection. Why well below channel_max: RabbitMQ answers a
+# channel.open past it by closing the whole connection (NOT_ALLOWED), which would cut the
+# consumers of every session on it, again after each reconnect of the robust connection.
+CHANNELS_PER_CONNECTION = 1000
+# Channels of a connection kept for short-lived uses (the queue-depth metric's passive declares).
+SPARE_CHANNELS = 16
+
+
+class DispatchConnections:
+    """The RabbitMQ connections that carry the sessions' dispatch channels.
+
+    The first is opened at start (it also serves the queue-depth metric); another only when
+    every open one holds its share of session channels. A session takes a place when it opens
+    its channel and gives it back when it closes it.
+    """
+
+    def __init__(self, connect: Callable[[], Awaitable[aio_pika.abc.AbstractRobustConnection]],
+                 per_connection: int = CHANNELS_PER_CONNECTION) -> None:
+        self._connect = connect
+        self.per_connection = per_connection
+        self.connections: list[aio_pika.abc.AbstractRobustConnection] = []
+        self._used: list[int] = []
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._lock:
+            if not self.connections:
+                await self._open()
+
+    @property
+    def first(self) -> aio_pika.abc.AbstractRobustConnection:
+        return self.connections[0]
+
+    def in_use(self) -> list[int]:
+        """Session channels taken on each connection, in the order they were opened."""
+        return list(self._used)
+
+    async def acquire(self) -> aio_pika.abc.AbstractRobustConnection:
+        """A connection with room for one more session channel; the place is taken."""
+        async with self._lock:
+            for i, connection in enumerate(self.connections):
+                if self._used[i] < self.share(connection):
+                    self._used[i] += 1
+                    return connection
+            connection = await self._open()
+            self._used[-1] += 1
+            log.info("dispatch connection %d opened (%d session channels on the others)",
+                     len(self.connections), sum(self._used) - 1)
+            return connection
+
+    def release(self, connection: aio_pika.abc.AbstractRobustConnection) -> None:
+        for i, known in enumerate(self.connections):
+            if known is connection:
+                self._used[i] = max(0, self._used[i] - 1)
+                return
+
+    async def close(self) -> None:
+        for connection in self.connections:
+            await connection.close()
+
+    async def _open(self) -> aio_pika.abc.AbstractRobustConnection:
+        connection = await self._connect()
+        self.connections.append(connection)
+        self._used.append(0)
+        return connection
+
+    def share(self, connection: aio_pika.abc.AbstractRobustConnection) -> int:
+        """Session channels this connection takes: per_connection, or fewer if the broker
+        allows fewer (its channel_max, as negotiated, less the spare channels)."""
+        transport = getattr(connection, "transport", None)  # None while reconnecting
+        tune = getattr(getattr(transport, "connection", None), "connection_tune", None)
+        channel_max = getattr(tune, "channel_max", 0) or 65535  # 0: no limit
+        return max(1, min(self.per_connection, channel_max - SPARE_CHANNELS))
 
 
 class SlotConsumer:
     def __init__(
         self,
-        connection: aio_pika.abc.AbstractRobustConnection,
+        connections: DispatchConnections,
         capacity: int,
         assign: AssignFn,
         prepare: PrepareFn,
         record: RecordFn,
     ) -> None:
-        self._connection = connection
+        self._connections = connections
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
         self.capacity = capacity
         self._assign = assign
         self._prepare = prepare
@@ -84,7 +163,19 @@ class SlotConsumer:
         return self.capacity - len(self.running) - self.reserved
 
     async def start(self, queue_names: list[str]) -> None:
-        self._channel = await self._connection.channel()
+        connection = await self._connections.acquire()
+        channel = None
+        try:
+            channel = await connection.channel()
+            if not self.closed:  # the session may have gone away meanwhile
+                self._connection, self._channel = connection, channel
+        finally:
+            if self._connection is not connection:  # not kept: give the place back
+                self._connections.release(connection)
+                if channel is not None and not channel.is_closed:
+                    await channel.close()
+        if self._channel is None:
+            return
         for name in queue_names:
             await self._declare(name)
         await self.refresh()
@@ -107,8 +198,13 @@ class SlotConsumer:
         for _, timer in self._awaiting.values():
             timer.cancel()
         self._awaiting.clear()
-        if self._channel is not None and not self._channel.is_closed:
-            await self._channel.close()
+        connection, self._connection = self._connection, None
+        try:
+            if self._channel is not None and not self._channel.is_closed:
+                await self._channel.close()
+        finally:
+            if connection is not None:
+                self._connections.release(connection)
 
     def set_running(self, attempts: set[tuple[str, int]]) -> None:
         """Adopt the worker's own report of what it runs: it is the truth, but for attempts

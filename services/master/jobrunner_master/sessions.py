@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import aio_pika
 import socketio
 from faststream.rabbit import RabbitBroker
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from jobrunner_master import metrics
 from jobrunner_master.auth import authenticate
-from jobrunner_master.dispatch import Assigner, SlotConsumer
+from jobrunner_master.dispatch import Assigner, DispatchConnections, SlotConsumer
 from jobrunner_master.relay import Relay, ack
 from jobrunner_master.settings import Settings
 from jobrunner_shared import amqp, names
@@ -82,12 +81,12 @@ class WorkersNamespace(socketio.AsyncNamespace):
 
     def __init__(
         self, settings: Settings, broker: RabbitBroker, db: AsyncDatabase,
-        dispatch_connection: aio_pika.abc.AbstractRobustConnection,
+        dispatch_connections: DispatchConnections,
     ) -> None:
         super().__init__(names.WORKERS_NAMESPACE)
         self.settings = settings
         self.db = db
-        self.dispatch_connection = dispatch_connection
+        self.dispatch_connections = dispatch_connections
         self.relay = Relay(broker)
         self.assigner = Assigner(db, SecretBox(settings.encryption_key),
                                  settings.assign_timeout_seconds, self.call,
@@ -113,7 +112,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
             slots=None,  # type: ignore[arg-type]
         )
         session.slots = SlotConsumer(
-            self.dispatch_connection,
+            self.dispatch_connections,
             worker_auth.capacity,
             assign=lambda job: self._assign(session, job),
             prepare=self.assigner.prepare,
