@@ -39,6 +39,8 @@ from jobrunner_shared.messages import (
 from jobrunner_shared.secretbox import SecretBox
 
 log = logging.getLogger(__name__)
+# Sessions adding a new dispatch queue at once (queue_added).
+QUEUE_ADDED_AT_ONCE = 64
 
 
 @dataclass
@@ -286,9 +288,20 @@ class WorkersNamespace(socketio.AsyncNamespace):
                 await self.emit(names.EV_WORKER_DRAIN, {}, to=session.sid)
 
     async def queue_added(self, tenant_id: str, labels: list[str], queue: str) -> None:
-        for session in self._of_tenant(tenant_id):
-            if set(labels) <= set(session.auth.labels):
-                await session.slots.add_queue(queue)
+        # Why side by side: each session adds the queue on its own channel (a declare and a
+        # consume, two round trips); one session after the other, the last of 1,000 waited
+        # seconds for a queue the others already consumed. One failure stops no other.
+        gate = asyncio.Semaphore(QUEUE_ADDED_AT_ONCE)
+
+        async def add(session: WorkerSession) -> None:
+            async with gate:
+                try:
+                    await session.slots.add_queue(queue)
+                except Exception:  # noqa: BLE001 - that session gets it when it reconnects
+                    log.warning("could not add queue %s to worker %s", queue, session.worker_id)
+
+        await asyncio.gather(*(add(session) for session in self._of_tenant(tenant_id)
+                               if set(labels) <= set(session.auth.labels)))
 
     async def key_revoked(self, tenant_id: str, key_id: str) -> None:
         for session in self._of_tenant(tenant_id):
