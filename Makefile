@@ -15,7 +15,7 @@ DASHBOARD_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.h
 	frontend/tsconfig.app.json frontend/package.json
 PLAYWRIGHT_ARGS ?=
 
-.PHONY: install infra-up infra-down dev test test-python test-frontend frontend client bench
+.PHONY: install infra-up infra-down dev test test-python test-frontend test-cluster frontend client bench
 
 install: $(STAMP)
 
@@ -69,6 +69,13 @@ test-frontend: install frontend
 	cd frontend && npx vitest run
 	cd frontend && node scripts/check-client.mjs
 	@scripts/with-infra.sh bash -c 'cd frontend && npx playwright test $(PLAYWRIGHT_ARGS)'
+
+# The RabbitMQ cluster tests (marker `cluster`, left out of `make test`): a three-node cluster
+# of scripts/rabbitmq-cluster.sh (started unless it runs, stopped again only if started here),
+# MongoDB as for `make test`; a node is lost mid-run.
+test-cluster: install
+	@scripts/rabbitmq-cluster.sh run scripts/with-infra.sh \
+		$(PY) -m pytest -m cluster tests/faults/test_rabbitmq_cluster.py $(PYTEST_ARGS)
 
 BENCH_STAMP := $(VENV)/.jobrunner-bench-installed
 $(BENCH_STAMP): benchmarks/requirements.txt | $(STAMP)
