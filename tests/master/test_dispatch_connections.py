@@ -6,6 +6,8 @@ sessions' channels over as many connections as it takes to stay below that.
 """
 
 import asyncio
+import contextlib
+import logging
 import uuid
 from types import SimpleNamespace
 
@@ -100,6 +102,39 @@ async def test_a_connection_s_share_is_read_from_the_broker(rabbitmq_url: str) -
         channel_max = pool.first.transport.connection.connection_tune.channel_max
         assert 0 < channel_max < 100_000  # RabbitMQ's default is 2047
         assert pool.share(pool.first) == channel_max - dispatch.SPARE_CHANNELS
+    finally:
+        await pool.close()
+
+
+@pytest.mark.integration
+async def test_a_session_leaving_while_its_channel_opens_lets_the_open_finish(
+    rabbitmq_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool = DispatchConnections(lambda: amqp.connect(rabbitmq_url), per_connection=2)
+    await pool.start()
+    try:
+        for _ in range(20):
+            # Given a session whose channel.open is on its way to RabbitMQ
+            session = consumer(pool, [], 0)
+            starting = asyncio.create_task(session.start([]))
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            # When the worker leaves then (the master closes the session, cancels its tasks)
+            with caplog.at_level(logging.WARNING, logger="aiormq"):
+                await session.close()
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+                for _ in range(100):
+                    if not pool.first.transport.connection.channels:
+                        break
+                    await asyncio.sleep(0.02)
+            # Then the open was not cut short (a half-open channel can make RabbitMQ close the
+            # whole connection): it finished, and the channel was closed and its place freed
+            assert not [r for r in caplog.records if "cancelled" in r.getMessage()]
+            assert pool.in_use() == [0]
+            assert not pool.first.transport.connection.channels
+        assert len(pool.connections) == 1 and not pool.first.is_closed
     finally:
         await pool.close()
 

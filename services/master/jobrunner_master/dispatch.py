@@ -164,21 +164,32 @@ class SlotConsumer:
 
     async def start(self, queue_names: list[str]) -> None:
         connection = await self._connections.acquire()
-        channel = None
-        try:
-            channel = await connection.channel()
-            if not self.closed:  # the session may have gone away meanwhile
-                self._connection, self._channel = connection, channel
-        finally:
-            if self._connection is not connection:  # not kept: give the place back
-                self._connections.release(connection)
-                if channel is not None and not channel.is_closed:
-                    await channel.close()
-        if self._channel is None:
+        # Why shielded: a channel.open cancelled half-way (the session left meanwhile) was
+        # seen, under load, to make RabbitMQ close the whole connection ("CHANNEL_ERROR -
+        # expected 'channel.open'"), with every other session's consumers on it.
+        opening = asyncio.ensure_future(self._open_channel(connection))
+        opening.add_done_callback(lambda done: done.cancelled() or done.exception())
+        if await asyncio.shield(opening) is None:
             return
         for name in queue_names:
             await self._declare(name)
         await self.refresh()
+
+    async def _open_channel(self, connection: aio_pika.abc.AbstractRobustConnection,
+                            ) -> AbstractChannel | None:
+        """The session's channel on `connection`; None, the place given back, when the
+        session went away while it opened."""
+        try:
+            channel = await connection.channel()
+        except BaseException:
+            self._connections.release(connection)
+            raise
+        if self.closed:
+            self._connections.release(connection)
+            await channel.close()
+            return None
+        self._connection, self._channel = connection, channel
+        return channel
 
     async def add_queue(self, name: str) -> None:
         if self.closed or name in self._queues:
