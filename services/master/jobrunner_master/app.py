@@ -5,6 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 
 import socketio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,6 +24,8 @@ from jobrunner_shared import amqp
 from jobrunner_shared import logging as log_setup
 
 log = logging.getLogger(__name__)
+# The platform's version (the VERSION file, through the package's metadata), on /healthz.
+VERSION = version("jobrunner-master")
 
 
 def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
             await mongo.close()
 
     async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "version": VERSION})
 
     async def readyz(_: Request) -> JSONResponse:
         checks: dict[str, str] = {}

@@ -1,5 +1,7 @@
 """Liveness, readiness with real dependency checks, and Prometheus metrics."""
 
+from importlib.metadata import version
+
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -9,11 +11,14 @@ from jobrunner_api.deps import PlatformDep
 from jobrunner_api.documents import Tenant
 
 router = APIRouter(tags=["health"])
+# The platform's version (the VERSION file, through the package's metadata): the same for
+# every jobrunner package.
+VERSION = version("jobrunner-api")
 
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+    return {"status": "ok", "version": VERSION}
 
 
 @router.get("/readyz")
