@@ -46,17 +46,19 @@ COMPOSE_FILES = {PLATFORM_FILE: ROOT / ".env.example", WORKER_FILE: ROOT / ".env
 # ... and the override that goes on top of the platform file, read with the platform's .env.
 EVERY_COMPOSE_FILE = {**COMPOSE_FILES, CLUSTER_FILE: ROOT / ".env.example"}
 PLATFORM_SERVICES = {"rabbitmq", "mongodb", "api", "master", "worker", "frontend"}
+# Started only with `--profile monitoring` (tests/deploy/test_monitoring.py checks them).
+MONITORING_SERVICES = {"prometheus", "grafana"}
 # Python images: the packages each installs (pyproject folders) decide its console scripts.
 IMAGE_PACKAGES = {
     "services/api/Dockerfile": ["shared", "services/api"],
     "services/master/Dockerfile": ["shared", "services/master"],
     "services/worker/Dockerfile": ["shared", "services/worker"],
 }
-# `${NAME}`, `${NAME:-default}`, `${NAME:?message}` ... as Compose interpolates them (not
-# `$${...}`, which Compose leaves to the container's shell).
 # ... and beside them each copies VERSION and its own lock of requirements/ (tests/test_lock.py).
 IMAGE_LOCKS = {dockerfile: f"requirements/{dockerfile.split('/')[1]}.lock"
                for dockerfile in IMAGE_PACKAGES}
+# `${NAME}`, `${NAME:-default}`, `${NAME:?message}` ... as Compose interpolates them (not
+# `$${...}`, which Compose leaves to the container's shell).
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?][^}]*)?\}")
 
 
@@ -130,9 +132,11 @@ def test_the_schema_check_rejects_a_misspelt_key(
 
 def test_the_platform_file_runs_the_whole_platform_by_default() -> None:
     platform = services(PLATFORM_FILE)
-    assert set(platform) == PLATFORM_SERVICES
-    # No profiles: `docker compose up -d` starts every one of them.
-    assert all("profiles" not in s for s in platform.values())
+    # No profiles: `docker compose up -d` starts every one of them ...
+    assert {n for n, s in platform.items() if "profiles" not in s} == PLATFORM_SERVICES
+    # ... and only those: the rest waits for `--profile monitoring`.
+    profiled = {n: s["profiles"] for n, s in platform.items() if "profiles" in s}
+    assert profiled == {name: ["monitoring"] for name in MONITORING_SERVICES}
 
 
 def test_the_worker_host_file_runs_only_workers_in_the_worker_profile() -> None:
@@ -161,6 +165,24 @@ def test_workers_can_be_scaled(path: Path) -> None:
     assert "container_name" not in worker and "ports" not in worker
     assert "WORKER_NAME" not in worker.get("environment", {})  # each replica: its host name
     assert all("container_name" not in s for s in services(path).values())
+
+
+@pytest.mark.parametrize("path", list(COMPOSE_FILES), ids=lambda p: p.name)
+def test_workers_answer_their_healthcheck_themselves(path: Path) -> None:
+    from jobrunner_worker.settings import WorkerSettings
+
+    worker = services(path)["worker"]
+    # The worker's own /healthz (connected to a master, or not for long), not a master's.
+    assert worker["healthcheck"]["test"] == ["CMD", "jobrunner-worker", "--healthcheck"]
+    port = worker["environment"]["WORKER_HEALTH_PORT"]
+    assert re.fullmatch(r"8081|\$\{WORKER_HEALTH_PORT:-8081\}", port), port
+    assert "worker_health_port" in WorkerSettings.model_fields
+    check = worker["healthcheck"]
+    assert (check["interval"], check["timeout"], check["retries"]) == ("15s", "10s", 3)
+    # Longer than the worker's grace without a master, so that a slow first connection is not
+    # counted against it.
+    grace = WorkerSettings.model_fields["worker_health_grace_seconds"].default
+    assert seconds(check["start_period"]) >= grace
 
 
 @pytest.mark.parametrize("path", list(COMPOSE_FILES), ids=lambda p: p.name)
@@ -193,7 +215,8 @@ def test_data_lives_in_declared_named_volumes() -> None:
         for volume in service.get("volumes", [])
         if not volume.startswith((".", "/"))
     }
-    assert used == declared == {"rabbitmq-data", "mongodb-data", "mongodb-config"}
+    assert used == declared == {"rabbitmq-data", "mongodb-data", "mongodb-config",
+                                "prometheus-data", "grafana-data"}
 
 
 @pytest.mark.parametrize("path", [PLATFORM_FILE, CLUSTER_FILE], ids=lambda p: p.name)
@@ -201,8 +224,9 @@ def test_mounted_files_exist(path: Path) -> None:
     mounts = [v for s in services(path).values() for v in s.get("volumes", [])]
     assert mounts
     for volume in mounts:
-        if volume.startswith("./"):
-            assert (ROOT / volume.split(":", 1)[0]).is_file(), volume
+        if volume.startswith("./"):  # a file, or a folder of them (Grafana's provisioning)
+            source = ROOT / volume.split(":", 1)[0]
+            assert source.is_file() or (source.is_dir() and any(source.iterdir())), volume
 
 
 def test_mongodb_runs_as_a_replica_set_the_services_connect_to() -> None:
