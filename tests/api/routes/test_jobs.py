@@ -12,7 +12,8 @@ from tests.support.platform import Tenant
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+# Yesterday: well within JOB_RETENTION_DAYS, so the sweeper leaves the ended ones alone.
+T0 = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
 
 
 def id_at(at: datetime) -> ObjectId:
@@ -124,6 +125,8 @@ async def test_the_created_range_is_exact(tenant: Tenant, stored: list[dict]) ->
     ({"sort": "-finished_at", "cursor": "0123456789abcdef01234567"},
      "invalid cursor for sort=-finished_at"),
     ({"cursor": "1767225600000-0123456789abcdef01234567"}, "invalid cursor for sort=-created_at"),
+    ({"sort": "finished_at", "cursor": "999999999999999-0123456789abcdef01234567"},
+     "invalid cursor for sort=finished_at"),
 ])
 def test_bad_values_are_refused_with_the_reason(tenant: Tenant, params: dict, reason: str) -> None:
     with tenant.client() as client:

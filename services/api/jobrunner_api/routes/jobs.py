@@ -23,7 +23,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A job's `_id` is made in the same instant as its `created_at` (jobstore.Jobs.submit), and an
 # ObjectId begins with the second it was made: its second is created_at's or the next one.
 ID_SLACK = timedelta(seconds=2)
-FINISHED_CURSOR = re.compile(r"^(\d{1,15})-([0-9a-f]{24})$")
+FINISHED_CURSOR = re.compile(r"^(\d{1,14})-([0-9a-f]{24})$")  # ms up to the year 5138
 
 
 def not_found(job_id: str) -> HTTPException:
