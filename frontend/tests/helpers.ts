@@ -63,3 +63,14 @@ export async function apiSubmit(body: Record<string, unknown>): Promise<{ id: st
   expect(response.status).toBe(201);
   return (await response.json()) as { id: string };
 }
+
+/** A POST of JSON to the API as the e2e tenant, its JSON body. */
+export async function apiPost<T = unknown>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${env.apiURL}/api/v1${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await apiToken()}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.ok, `POST ${path}: ${response.status}`).toBe(true);
+  return (await response.json()) as T;
+}

@@ -33,3 +33,19 @@ export function formatDuration(start?: string | null, end?: string | null, now =
 export function jobTitle(job: { name?: string | null; command?: string | null; argv?: string[] | null }): string {
   return job.name || job.command || job.argv?.join(" ") || "";
 }
+
+/** The value of an <input type="datetime-local"> (local time, to the minute) for an instant. */
+export function toLocalInput(iso: string | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+/** The instant (ISO 8601, UTC) of an <input type="datetime-local"> value; undefined if empty. */
+export function fromLocalInput(value: string): string | undefined {
+  if (!value) return undefined;
+  const date = new Date(value); // no zone in the value: the browser reads it as local time
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

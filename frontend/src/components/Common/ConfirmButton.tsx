@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
 interface Props {
   /** The button's text, e.g. "Revoke". */
@@ -9,14 +9,20 @@ interface Props {
   confirm: string;
   onConfirm: () => void;
   busy: boolean;
+  /** Nothing to act on (yet). */
+  disabled?: boolean;
+  className?: string;
 }
 
 /** A destructive action that asks once more before it happens. */
-export function ConfirmButton({ label, name, confirm, onConfirm, busy }: Props) {
+export function ConfirmButton({ label, name, confirm, onConfirm, busy, disabled, className }: Props) {
   const [confirming, setConfirming] = useState(false);
-  if (!confirming) {
+  useEffect(() => {
+    if (disabled) setConfirming(false); // asks again next time
+  }, [disabled]);
+  if (!confirming || disabled) {
     return (
-      <button type="button" onClick={() => setConfirming(true)} aria-label={name}>
+      <button type="button" className={className} onClick={() => setConfirming(true)} aria-label={name} disabled={disabled}>
         {label}
       </button>
     );

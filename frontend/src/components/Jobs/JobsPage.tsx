@@ -1,9 +1,12 @@
 import { Link } from "@tanstack/react-router";
 import { useEffect, useState } from "react";
+import { fromLocalInput, toLocalInput } from "../../lib/format";
+import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
-import { JobsTable } from "./JobsTable";
+import { describeCancel, describeRerun } from "./bulk";
+import { JobsTable, type Selection } from "./JobsTable";
 import { useJobEvents } from "./useJobEvents";
-import { ALL_STATUSES, type JobFilters, useJobsPage, useWorkers } from "./queries";
+import { ALL_STATUSES, type JobFilters, SORTS, useBulkJobs, useJobsPage, useWorkers } from "./queries";
 
 interface Props {
   filters: JobFilters;
@@ -14,7 +17,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
   // Cursor pagination: the cursors of the pages before this one, to go back.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const filterKey = JSON.stringify([filters.status, filters.label, filters.worker, filters.q]);
+  const filterKey = JSON.stringify([filters.status, filters.label, filters.worker, filters.q, filters.sort, filters.from, filters.to]);
   useEffect(() => setCursors([undefined]), [filterKey]);
 
   const page = useJobsPage(filters, cursor);
@@ -22,8 +25,46 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
   const workers = useWorkers();
   const shown = page.data?.items ?? [];
 
-  const filtered = Boolean(filters.status || filters.label || filters.worker || filters.q);
+  // Rows picked for a bulk action: those of the page in view (a new page or filter clears them).
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => setSelected(new Set()), [filterKey, cursor]);
+  const selection: Selection = {
+    selected,
+    set: (ids, on) =>
+      setSelected((before) => {
+        const next = new Set(before);
+        ids.forEach((id) => (on ? next.add(id) : next.delete(id)));
+        return next;
+      }),
+  };
+  const bulk = useBulkJobs();
+  const [done, setDone] = useState<string | null>(null);
+  const picked = shown.filter((job) => selected.has(job.id)).map((job) => job.id);
+  const act = (action: "cancel" | "rerun") => {
+    setDone(null);
+    bulk.cancel.reset();
+    bulk.rerun.reset();
+    if (action === "cancel") {
+      bulk.cancel.mutate(picked, {
+        onSuccess: (answer) => {
+          setDone(`Cancel: ${describeCancel(answer.results)}`);
+          setSelected(new Set());
+        },
+      });
+    } else {
+      bulk.rerun.mutate(picked, {
+        onSuccess: (answer) => {
+          setDone(`Rerun: ${describeRerun(answer.results)}`);
+          setSelected(new Set());
+        },
+      });
+    }
+  };
+
+  const filtered = Boolean(filters.status || filters.label || filters.worker || filters.q || filters.from || filters.to);
   const set = (change: Partial<JobFilters>) => onFiltersChange({ ...filters, ...change });
+  const sort = SORTS.find((s) => s.value === filters.sort) ?? SORTS[0];
+  const byEnd = sort.value.endsWith("finished_at");
 
   return (
     <>
@@ -72,18 +113,93 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
           value={filters.q}
           onChange={(q) => set({ q })}
         />
+        <div className="field">
+          <label htmlFor="filter-sort">Sort</label>
+          <select
+            id="filter-sort"
+            value={sort.value}
+            onChange={(e) => set({ sort: e.target.value === SORTS[0].value ? undefined : (e.target.value as JobFilters["sort"]) })}
+          >
+            {SORTS.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field field-date">
+          <label htmlFor="filter-from">Created from</label>
+          <input
+            id="filter-from"
+            type="datetime-local"
+            value={toLocalInput(filters.from)}
+            max={toLocalInput(filters.to) || undefined}
+            onChange={(e) => set({ from: fromLocalInput(e.target.value) })}
+          />
+        </div>
+        <div className="field field-date">
+          <label htmlFor="filter-to">Created before</label>
+          <input
+            id="filter-to"
+            type="datetime-local"
+            value={toLocalInput(filters.to)}
+            min={toLocalInput(filters.from) || undefined}
+            onChange={(e) => set({ to: fromLocalInput(e.target.value) })}
+          />
+        </div>
+        <div className="field field-end">
+          <button type="button" onClick={() => onFiltersChange({})} disabled={!filtered && !filters.sort}>
+            Clear filters
+          </button>
+        </div>
       </form>
       <ErrorMessage error={page.error} title="Could not load jobs" />
       {page.data && (
         <>
+          {shown.length > 0 && (
+            <div className="bulk-bar" role="toolbar" aria-label="Selected jobs">
+              <span className="muted" aria-live="polite">
+                {picked.length ? `${picked.length} selected` : "Select jobs to cancel or rerun them together"}
+              </span>
+              <ConfirmButton
+                label="Cancel selected"
+                name={`Cancel ${picked.length} selected`}
+                confirm={`Yes, cancel ${picked.length}`}
+                onConfirm={() => act("cancel")}
+                busy={bulk.cancel.isPending}
+                disabled={!picked.length}
+                className="danger"
+              />
+              <button type="button" onClick={() => act("rerun")} disabled={!picked.length || bulk.rerun.isPending}>
+                {bulk.rerun.isPending ? "Starting…" : "Rerun selected"}
+              </button>
+              {picked.length > 0 && (
+                <button type="button" onClick={() => setSelected(new Set())}>
+                  Clear selection
+                </button>
+              )}
+            </div>
+          )}
+          <ErrorMessage error={bulk.cancel.error} title="Cancel failed" />
+          <ErrorMessage error={bulk.rerun.error} title="Rerun failed" />
+          {done && (
+            <p className="bulk-done" role="status">
+              {done}{" "}
+              <button type="button" className="link" onClick={() => setDone(null)}>
+                Dismiss
+              </button>
+            </p>
+          )}
           {shown.length ? (
-            <JobsTable jobs={shown} caption="Jobs, newest first" />
+            <JobsTable jobs={shown} caption={`Jobs, ${sort.label.toLowerCase()}`} selection={selection} time={byEnd ? "finished" : "created"} />
           ) : (
-            <p className="empty">{filtered ? "No job matches these filters." : "No jobs yet."}</p>
+            <p className="empty">
+              {filtered ? "No job matches these filters." : byEnd ? "No job has ended yet." : "No jobs yet."}
+            </p>
           )}
           <nav className="pager" aria-label="Pages">
             <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Newer
+              ← Previous
             </button>
             <span className="muted">Page {cursors.length}</span>
             <button
@@ -91,7 +207,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
               disabled={!page.data.next_cursor}
               onClick={() => setCursors([...cursors, page.data.next_cursor ?? undefined])}
             >
-              Older →
+              Next →
             </button>
           </nav>
         </>

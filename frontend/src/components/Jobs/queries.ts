@@ -1,14 +1,17 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   cancelJob,
+  cancelJobs,
   getJob,
   listJobs,
   listWorkers,
   rerunJob,
+  rerunJobs,
   submitJob,
   type JobOut,
   type JobSpec,
   type JobStatus,
+  type ListJobsData,
 } from "../../client";
 import { applyJobEvent } from "./liveFeed";
 import { useJobEvents } from "./useJobEvents";
@@ -20,20 +23,36 @@ export function isFinal(status: JobStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
+export type JobSort = NonNullable<NonNullable<ListJobsData["query"]>["sort"]>;
+
+/** The orders GET /jobs offers, as the Sort field names them; the first is the API's default. */
+export const SORTS: { value: JobSort; label: string }[] = [
+  { value: "-created_at", label: "Newest first" },
+  { value: "created_at", label: "Oldest first" },
+  { value: "-finished_at", label: "Ended, latest first" },
+  { value: "finished_at", label: "Ended, earliest first" },
+];
+
 export interface JobFilters {
   status?: JobStatus;
   label?: string;
   worker?: string;
   q?: string;
+  /** Absent: newest first. */
+  sort?: JobSort;
+  /** Created at or after (ISO 8601). */
+  from?: string;
+  /** Created before (ISO 8601). */
+  to?: string;
 }
 
 export function useJobsPage(filters: JobFilters, cursor: string | undefined, limit = 50) {
   const { refetchInterval } = useJobEvents();
-  const { status, label, worker, q } = filters;
+  const { status, label, worker, q, sort, from, to } = filters;
+  const query = { status, label, worker, q, sort, created_after: from, created_before: to, cursor, limit };
   return useQuery({
-    queryKey: ["jobs", { status, label, worker, q, cursor, limit }],
-    queryFn: async () =>
-      (await listJobs({ query: { status, label, worker, q, cursor, limit }, throwOnError: true })).data,
+    queryKey: ["jobs", query],
+    queryFn: async () => (await listJobs({ query, throwOnError: true })).data,
     refetchInterval,
     placeholderData: keepPreviousData,
   });
@@ -88,4 +107,22 @@ export function useSubmitJob() {
     mutationFn: async (spec: JobSpec) => (await submitJob({ body: spec, throwOnError: true })).data,
     onSuccess: changed,
   });
+}
+
+/** Cancel or rerun many jobs in one request (POST /jobs/cancel, /jobs/rerun): an answer per id. */
+export function useBulkJobs() {
+  const queryClient = useQueryClient();
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ["jobs"] });
+    void queryClient.invalidateQueries({ queryKey: ["overview"] });
+  };
+  const cancel = useMutation({
+    mutationFn: async (ids: string[]) => (await cancelJobs({ body: { ids }, throwOnError: true })).data,
+    onSuccess: refresh,
+  });
+  const rerun = useMutation({
+    mutationFn: async (ids: string[]) => (await rerunJobs({ body: { ids }, throwOnError: true })).data,
+    onSuccess: refresh,
+  });
+  return { cancel, rerun };
 }
