@@ -34,6 +34,14 @@ export function jobTitle(job: { name?: string | null; command?: string | null; a
   return job.name || job.command || job.argv?.join(" ") || "";
 }
 
+/** A log line's time of day (local), to the millisecond: 14:03:07.250. */
+export function formatLogTime(value: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
 /** The value of an <input type="datetime-local"> (local time, to the minute) for an instant. */
 export function toLocalInput(iso: string | undefined): string {
   if (!iso) return "";

@@ -1,5 +1,6 @@
-import { memo, type CSSProperties } from "react";
+import { Fragment, memo, type CSSProperties, type ReactNode } from "react";
 import { type AnsiStyle, hasAnsi, parseAnsi } from "../../lib/ansi";
+import { type Mark, markSegments } from "./logSearch";
 
 function classesAndStyle(style: AnsiStyle): { className?: string; style?: CSSProperties } {
   const classes: string[] = [];
@@ -18,20 +19,23 @@ function classesAndStyle(style: AnsiStyle): { className?: string; style?: CSSPro
   return { className: classes.join(" ") || undefined, style: Object.keys(css).length ? css : undefined };
 }
 
-/** One log line with its ANSI colours as spans (plain text when it has no escapes). */
-export const AnsiText = memo(function AnsiText({ text }: { text: string }) {
-  if (!hasAnsi(text)) return <>{text}</>;
+/**
+ * One log line with its ANSI colours as spans (plain text when it has no escapes), and the
+ * matches of a search in it as <mark>s (offsets in the text as shown, without escapes).
+ */
+export const AnsiText = memo(function AnsiText({ text, marks }: { text: string; marks?: Mark[] }) {
+  if (!hasAnsi(text) && !marks) return <>{text}</>;
+  const segments = parseAnsi(text);
   return (
     <>
-      {parseAnsi(text).map((segment, i) => {
+      {(marks ? markSegments(segments, marks) : segments).map((segment, i) => {
         const props = classesAndStyle(segment.style);
-        return props.className || props.style ? (
-          <span key={i} {...props}>
-            {segment.text}
-          </span>
-        ) : (
-          segment.text
-        );
+        let node: ReactNode =
+          props.className || props.style ? <span {...props}>{segment.text}</span> : segment.text;
+        if ("mark" in segment && segment.mark) {
+          node = <mark className={segment.mark === "current" ? "log-match log-match-current" : "log-match"}>{node}</mark>;
+        }
+        return <Fragment key={i}>{node}</Fragment>;
       })}
     </>
   );

@@ -1,4 +1,5 @@
 import { fireEvent, render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLine } from "../../client";
 import { LogViewer, ROW_HEIGHT } from "./LogViewer";
@@ -102,5 +103,90 @@ describe("LogViewer", () => {
     fireEvent.click(follow());
     expect(el.scrollTop).toBe(1300 * ROW_HEIGHT);
     expect(follow()).toHaveAttribute("aria-pressed", "true");
+  });
+
+  it("finds text in any line of 100,000, highlights it and scrolls to each match in turn", async () => {
+    // Given a long log with "needle" in lines 25,000, 50,000, 75,000 and 100,000 (once in colour)
+    const lines = makeLines(100_000).map((line) =>
+      line.seq % 25_000 ? line : { ...line, text: line.seq === 50_000 ? "\x1b[33mneedle\x1b[0m 50000" : `needle ${line.seq}` },
+    );
+    render(<LogViewer lines={lines} version={1} />);
+    const el = scroller();
+    layOut(el, lines.length);
+    el.scrollTop = 0;
+    fireEvent.scroll(el);
+    const user = userEvent.setup();
+    const matches = () => screen.getByRole("status", { name: "Matches" });
+    const middleOf = (seq: number) => (seq - 1) * ROW_HEIGHT - (VIEW.height - ROW_HEIGHT) / 2;
+
+    // When "NEEDLE" is searched (any case)
+    await user.type(screen.getByRole("searchbox", { name: "Find in log" }), "NEEDLE");
+    // Then the count is shown and the view is at the first match, marked as the current one
+    expect(await screen.findByText("1 of 4")).toBe(matches());
+    expect(el.scrollTop).toBe(middleOf(25_000));
+    fireEvent.scroll(el);
+    const row = el.querySelector('.log-row[data-seq="25000"]')!;
+    expect(row.querySelector("mark.log-match-current")).toHaveTextContent(/^needle$/);
+    expect(screen.getByRole("button", { name: /^Follow/ })).toHaveAttribute("aria-pressed", "false");
+
+    // Enter goes to the next (through ANSI colours), Shift+Enter back, and round the ends
+    await user.keyboard("{Enter}");
+    expect(matches()).toHaveTextContent("2 of 4");
+    expect(el.scrollTop).toBe(middleOf(50_000));
+    fireEvent.scroll(el);
+    const coloured = el.querySelector('.log-row[data-seq="50000"] mark.log-match-current')!;
+    expect(coloured).toHaveTextContent("needle");
+    expect(coloured.querySelector(".ansi-fg-3")).not.toBeNull();
+    await user.keyboard("{Shift>}{Enter}{/Shift}{Shift>}{Enter}{/Shift}");
+    expect(matches()).toHaveTextContent("4 of 4");
+    expect(el.scrollTop).toBe(middleOf(100_000));
+    await user.click(screen.getByRole("button", { name: "Next match" }));
+    expect(matches()).toHaveTextContent("1 of 4");
+
+    // A text nowhere in the log says so; Escape clears the search
+    await user.clear(screen.getByRole("searchbox", { name: "Find in log" }));
+    await user.type(screen.getByRole("searchbox", { name: "Find in log" }), "haystack");
+    expect(await screen.findByText("No matches")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Next match" })).toBeDisabled();
+    await user.keyboard("{Escape}");
+    expect(screen.getByRole("searchbox", { name: "Find in log" })).toHaveValue("");
+    expect(el.querySelector("mark")).toBeNull();
+  }, 20_000);
+
+  it("counts matches in lines that arrive while searching, without moving the view", async () => {
+    const lines = makeLines(10);
+    const { rerender } = render(<LogViewer lines={lines} version={1} />);
+    const el = scroller();
+    layOut(el, lines.length);
+    const user = userEvent.setup();
+    await user.type(screen.getByRole("searchbox", { name: "Find in log" }), "line 1");
+    expect(await screen.findByText("1 of 2")).toBeInTheDocument(); // "line 1", "line 10"
+    const at = el.scrollTop;
+    lines.push(...makeLines(12).slice(10)); // "line 11", "line 12"
+    rerender(<LogViewer lines={lines} version={2} />);
+    expect(screen.getByRole("status", { name: "Matches" })).toHaveTextContent("1 of 4");
+    expect(el.scrollTop).toBe(at);
+  });
+
+  it("Ctrl-F in the log goes to its find box", async () => {
+    render(<LogViewer lines={makeLines(5)} version={1} />);
+    const user = userEvent.setup();
+    scroller().focus();
+    await user.keyboard("{Control>}f{/Control}");
+    expect(screen.getByRole("searchbox", { name: "Find in log" })).toHaveFocus();
+  });
+
+  it("shows each line's time on demand, and remembers the choice", async () => {
+    const lines = makeLines(3).map((line, i) => ({ ...line, ts: new Date(2026, 0, 1, 9, 30, i, 5).toISOString() }));
+    const { unmount } = render(<LogViewer lines={lines} version={1} />);
+    const user = userEvent.setup();
+    expect(scroller().querySelector(".log-ts")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Timestamps" }));
+    expect(screen.getByRole("button", { name: "Timestamps" })).toHaveAttribute("aria-pressed", "true");
+    const times = [...scroller().querySelectorAll(".log-ts")].map((t) => t.textContent);
+    expect(times).toEqual(["09:30:00.005", "09:30:01.005", "09:30:02.005"]);
+    unmount();
+    render(<LogViewer lines={lines} version={1} />);
+    expect(scroller().querySelectorAll(".log-ts")).toHaveLength(3);
   });
 });
