@@ -74,3 +74,23 @@ export async function apiPost<T = unknown>(path: string, body: unknown): Promise
   expect(response.ok, `POST ${path}: ${response.status}`).toBe(true);
   return (await response.json()) as T;
 }
+
+/** A GET of the API as the e2e tenant, its JSON body. */
+export async function apiGet<T = unknown>(path: string): Promise<T> {
+  const response = await fetch(`${env.apiURL}/api/v1${path}`, { headers: { Authorization: `Bearer ${await apiToken()}` } });
+  expect(response.status, `GET ${path}`).toBe(200);
+  return (await response.json()) as T;
+}
+
+const FINAL = ["succeeded", "failed", "timed_out", "cancelled"];
+
+/** Waits for a job to end; returns it. */
+export async function waitFinal(id: string, timeoutMs = 30_000): Promise<{ id: string; status: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await apiGet<{ id: string; status: string }>(`/jobs/${id}`);
+    if (FINAL.includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}

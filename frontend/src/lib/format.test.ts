@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { formatLogTime, fromLocalInput, toLocalInput } from "./format";
+import { formatLogTime, formatSeconds, fromLocalInput, toLocalInput } from "./format";
+
+describe("formatSeconds", () => {
+  it("reads short", () => {
+    expect(formatSeconds(0.0123)).toBe("12 ms");
+    expect(formatSeconds(1.25)).toBe("1.3s");
+    expect(formatSeconds(2)).toBe("2s");
+    expect(formatSeconds(42.4)).toBe("42s");
+    expect(formatSeconds(185)).toBe("3m 5s");
+    expect(formatSeconds(120)).toBe("2m");
+    expect(formatSeconds(7800)).toBe("2h 10m");
+    expect(formatSeconds(7200)).toBe("2h");
+  });
+});
 
 describe("datetime-local values", () => {
   it("go to UTC instants and back, in the browser's zone", () => {

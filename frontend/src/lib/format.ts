@@ -34,6 +34,19 @@ export function jobTitle(job: { name?: string | null; command?: string | null; a
   return job.name || job.command || job.argv?.join(" ") || "";
 }
 
+/** A number of seconds, as short as it reads: 850 ms, 1.5s, 42s, 3m 5s, 2h 10m. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 10) return `${Number(seconds.toFixed(1))}s`;
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    const rest = Math.round(seconds % 60);
+    return rest ? `${minutes}m ${rest}s` : `${minutes}m`;
+  }
+  return minutes % 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes / 60}h`;
+}
+
 /** A log line's time of day (local), to the millisecond: 14:03:07.250. */
 export function formatLogTime(value: string): string {
   const date = new Date(value);

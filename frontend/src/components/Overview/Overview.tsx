@@ -5,6 +5,8 @@ import { StatusBadge } from "../Common/StatusBadge";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { JobsTable } from "../Jobs/JobsTable";
 import { ALL_STATUSES, useJobsPage, useWorkers } from "../Jobs/queries";
+import { DurationChart } from "./DurationChart";
+import { FailureRateChart } from "./FailureRateChart";
 import { JobsPerMinuteChart } from "./JobsPerMinuteChart";
 
 const OVERVIEW_POLL_MS = 5000;
@@ -61,10 +63,32 @@ export function Overview() {
           </ul>
         </section>
       </div>
-      <section className="card" aria-labelledby="chart-title">
-        <h2 id="chart-title">Jobs per minute, last hour</h2>
-        {stats.data ? <JobsPerMinuteChart buckets={stats.data.created_per_minute} /> : <p className="muted">Loading…</p>}
-      </section>
+      <div className="charts">
+        <section className="card" aria-labelledby="chart-title">
+          <h2 id="chart-title">Jobs per minute</h2>
+          {stats.data ? <JobsPerMinuteChart buckets={stats.data.created_per_minute} /> : <p className="muted">Loading…</p>}
+        </section>
+        <section className="card" aria-labelledby="chart-duration-title">
+          <h2 id="chart-duration-title">Run time</h2>
+          {stats.data ? (
+            <DurationChart
+              p50={stats.data.duration_p50_seconds}
+              p95={stats.data.duration_p95_seconds}
+              ended={stats.data.ended_per_minute}
+            />
+          ) : (
+            <p className="muted">Loading…</p>
+          )}
+        </section>
+        <section className="card" aria-labelledby="chart-failures-title">
+          <h2 id="chart-failures-title">Failure rate</h2>
+          {stats.data ? (
+            <FailureRateChart ended={stats.data.ended_per_minute} failed={stats.data.failed_per_minute} />
+          ) : (
+            <p className="muted">Loading…</p>
+          )}
+        </section>
+      </div>
       <section aria-labelledby="recent-title">
         <div className="page-head">
           <h2 id="recent-title">Recent jobs</h2>
