@@ -1,5 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { logIn, shot } from "./helpers";
+import { spawn } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { env, logIn, shot } from "./helpers";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 test("an API key is shown once when created, listed, then revoked", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -31,4 +36,54 @@ test("an API key is shown once when created, listed, then revoked", async ({ pag
   await page.reload();
   await expect(page.getByRole("row", { name: "Key e2e-worker" })).toBeVisible();
   await expect(page.getByRole("row", { name: "Key e2e-submitter" })).toHaveCount(0);
+});
+
+test("a new worker key comes with the lines that start a worker, and the plain one works", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await logIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Credentials" }).click();
+  await page.getByLabel("Name").fill("e2e-from-page");
+  await page.getByLabel("Kind").selectOption("worker");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = await page.getByRole("textbox", { name: "New API key" }).inputValue();
+
+  // The lines name this dashboard's host as the master until told otherwise
+  const lines = page.getByRole("region", { name: "Start a worker with this key" });
+  const master = lines.getByLabel("Master URL, as the worker host reaches it");
+  await expect(master).toHaveValue(`http://127.0.0.1:8080`);
+  await master.fill(env.masterURL);
+  const compose = lines.locator("#worker-compose-command");
+  const plain = lines.locator("#worker-plain-command");
+  await expect(compose).toHaveText(
+    `MASTER_URL=${env.masterURL} API_KEY=${key} docker compose -f docker-compose.worker.yaml --profile worker up -d`,
+  );
+  await expect(plain).toHaveText(`MASTER_URL=${env.masterURL} API_KEY=${key} jobrunner-worker`);
+  await shot(page, "credentials-worker-key");
+
+  // Each copies exactly what it shows
+  await lines.getByRole("button", { name: "Copy the docker compose command" }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await compose.textContent());
+  await lines.getByRole("button", { name: "Copy the jobrunner-worker command" }).click();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(await plain.textContent());
+
+  // And the copied line, run in a shell, starts a worker that comes online on the Workers page
+  const worker = spawn("bash", ["-c", copied], {
+    cwd: ROOT,
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, PATH: `${ROOT}/.venv/bin:${process.env.PATH}`, WORKER_NAME: "e2e-from-page", HEARTBEAT_INTERVAL: "1" },
+  });
+  try {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Workers" }).click();
+    await expect(page.getByRole("row", { name: "Worker e2e-from-page" })).toContainText("online", { timeout: 30_000 });
+  } finally {
+    process.kill(-worker.pid!, "SIGTERM");
+  }
+  // Stopped, it goes offline, and is removed so that the other specs see their two workers
+  const row = page.getByRole("row", { name: "Worker e2e-from-page" });
+  await expect(row).toContainText("offline", { timeout: 30_000 });
+  await row.getByRole("button", { name: "Remove e2e-from-page" }).click();
+  await row.getByRole("button", { name: "Yes, remove" }).click();
+  await expect(row).toHaveCount(0);
 });

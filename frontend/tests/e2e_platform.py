@@ -6,7 +6,7 @@ the local services (started here and stopped after only if they were not running
 a database of this run's own (so a running `make dev` is left alone), the API and the master on
 free ports, a tenant with a known password, two workers ("e2e-worker", capacity 4, and
 "e2e-spare", capacity 2, label "spare") and `vite preview` of frontend/dist proxying /api to
-the API. Prints one JSON line {baseURL, apiURL, username, password, tenant} once all of it
+the API. Prints one JSON line {baseURL, apiURL, masterURL, username, password, tenant} once all of it
 answers; stops when stdin reaches end of file (Playwright gone) or on SIGTERM.
 """
 
@@ -126,6 +126,7 @@ def main() -> int:
                 info = {
                     "baseURL": f"http://127.0.0.1:{port}",
                     "apiURL": platform.api_url,
+                    "masterURL": platform.master_url,
                     "tenant": tenant,
                     "username": username,
                     "password": password,

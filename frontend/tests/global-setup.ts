@@ -10,6 +10,7 @@ const START_TIMEOUT_MS = 180_000;
 interface PlatformInfo {
   baseURL: string;
   apiURL: string;
+  masterURL: string;
   tenant: string;
   username: string;
   password: string;
@@ -18,7 +19,8 @@ interface PlatformInfo {
 /**
  * Starts the platform (tests/e2e_platform.py: infra, API, master, two workers, vite preview)
  * and returns the teardown that stops it. The specs read E2E_* from the environment; with
- * E2E_BASE_URL, E2E_API_URL, E2E_TENANT, E2E_USERNAME and E2E_PASSWORD set, nothing starts.
+ * E2E_BASE_URL, E2E_API_URL, E2E_TENANT, E2E_USERNAME and E2E_PASSWORD set, nothing starts
+ * (E2E_MASTER_URL too, for the spec that starts a worker from the Credentials page).
  */
 export default async function globalSetup(): Promise<(() => Promise<void>) | undefined> {
   // A platform that already runs (E2E_BASE_URL and the rest set by hand): use it as it is.
@@ -50,6 +52,7 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
 
   process.env.E2E_BASE_URL = info.baseURL;
   process.env.E2E_API_URL = info.apiURL;
+  process.env.E2E_MASTER_URL = info.masterURL;
   process.env.E2E_TENANT = info.tenant;
   process.env.E2E_USERNAME = info.username;
   process.env.E2E_PASSWORD = info.password;

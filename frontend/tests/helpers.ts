@@ -11,6 +11,7 @@ export const env = {
   get username() { return process.env.E2E_USERNAME!; },
   get password() { return process.env.E2E_PASSWORD!; },
   get apiURL() { return process.env.E2E_API_URL!; },
+  get masterURL() { return process.env.E2E_MASTER_URL!; },
 };
 
 /** Signs in through the login page, as a person would. */

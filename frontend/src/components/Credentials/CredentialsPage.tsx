@@ -2,7 +2,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type ApiKeyCreated, type ApiKeyOut, createKey, listKeys, revokeKey } from "../../client";
 import { formatDate, timeAgo } from "../../lib/format";
+import { guessMasterUrl, workerCommands } from "../../lib/shell";
 import { ConfirmButton } from "../Common/ConfirmButton";
+import { CopyButton } from "../Common/CopyButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
 
 export function CredentialsPage() {
@@ -113,17 +115,6 @@ function KeyRow({ apiKey, onRevoke, busy }: { apiKey: ApiKeyOut; onRevoke: () =>
 }
 
 function NewKey({ created, onDismiss }: { created: ApiKeyCreated; onDismiss: () => void }) {
-  const [copied, setCopied] = useState(false);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(created.key);
-      setCopied(true);
-    } catch {
-      // No clipboard permission (plain http): select the text so Ctrl-C copies it.
-      const field = document.getElementById("new-key-value") as HTMLInputElement | null;
-      field?.select();
-    }
-  }
   return (
     <div className="new-key" role="status" aria-labelledby="new-key-label">
       <p id="new-key-label">
@@ -138,13 +129,54 @@ function NewKey({ created, onDismiss }: { created: ApiKeyCreated; onDismiss: () 
           aria-label="New API key"
           onFocus={(e) => e.currentTarget.select()}
         />
-        <button type="button" onClick={copy}>
-          {copied ? "Copied" : "Copy"}
-        </button>
+        <CopyButton text={created.key} fallbackId="new-key-value" />
         <button type="button" onClick={onDismiss}>
           Done
         </button>
       </div>
+      {created.kind === "worker" && <WorkerCommands apiKey={created.key} />}
+    </div>
+  );
+}
+
+const MASTER_URL_KEY = "jobrunner.masterUrl";
+
+/** The lines that start a worker with a new worker key, for the master as the worker host reaches it. */
+function WorkerCommands({ apiKey }: { apiKey: string }) {
+  const [masterUrl, setMasterUrl] = useState(() => localStorage.getItem(MASTER_URL_KEY) ?? guessMasterUrl(window.location));
+  const { compose, plain } = workerCommands(masterUrl, apiKey);
+  function change(value: string) {
+    setMasterUrl(value);
+    localStorage.setItem(MASTER_URL_KEY, value);
+  }
+  return (
+    <section className="worker-commands" aria-labelledby="worker-commands-title">
+      <h3 id="worker-commands-title">Start a worker with this key</h3>
+      <div className="field">
+        <label htmlFor="master-url">Master URL, as the worker host reaches it</label>
+        <input id="master-url" className="mono" value={masterUrl} onChange={(e) => change(e.target.value)} spellCheck={false} />
+      </div>
+      <p className="muted small">
+        With Docker, in a checkout of the repository on the worker host (<code>docker-compose.worker.yaml</code>; add{" "}
+        <code>--scale worker=4</code> for more, or keep the settings in a <code>.env</code> made from{" "}
+        <code>.env.worker.example</code>):
+      </p>
+      <CommandLine id="worker-compose-command" command={compose} name="Copy the docker compose command" />
+      <p className="muted small">
+        Without Docker, where <code>pip install ./shared ./services/worker</code> installed <code>jobrunner-worker</code>:
+      </p>
+      <CommandLine id="worker-plain-command" command={plain} name="Copy the jobrunner-worker command" />
+    </section>
+  );
+}
+
+function CommandLine({ id, command, name }: { id: string; command: string; name: string }) {
+  return (
+    <div className="command-line">
+      <code id={id} className="mono">
+        {command}
+      </code>
+      <CopyButton text={command} fallbackId={id} name={name} />
     </div>
   );
 }
