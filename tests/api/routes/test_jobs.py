@@ -127,6 +127,8 @@ async def test_the_created_range_is_exact(tenant: Tenant, stored: list[dict]) ->
     ({"cursor": "1767225600000-0123456789abcdef01234567"}, "invalid cursor for sort=-created_at"),
     ({"sort": "finished_at", "cursor": "999999999999999-0123456789abcdef01234567"},
      "invalid cursor for sort=finished_at"),
+    ({"created_before": "9999-12-31T23:59:59Z"}, "created_before must be between 1970 and 2105"),
+    ({"created_after": "0001-01-01T00:00:00Z"}, "created_after must be between 1970 and 2105"),
 ])
 def test_bad_values_are_refused_with_the_reason(tenant: Tenant, params: dict, reason: str) -> None:
     with tenant.client() as client:

@@ -23,6 +23,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A job's `_id` is made in the same instant as its `created_at` (jobstore.Jobs.submit), and an
 # ObjectId begins with the second it was made: its second is created_at's or the next one.
 ID_SLACK = timedelta(seconds=2)
+# The times a job's id can hold (32 bits of seconds from 1970): a range beyond them is
+# refused (422), not turned into an `_id` bound that cannot be.
+LAST_CREATED = datetime(2106, 1, 1, tzinfo=UTC)
 FINISHED_CURSOR = re.compile(r"^(\d{1,14})-([0-9a-f]{24})$")  # ms up to the year 5138
 
 
@@ -145,6 +148,9 @@ async def list_jobs(
     )] = "-created_at",
 ) -> JobPage:
     after, before = as_utc(created_after), as_utc(created_before)
+    for name, value in (("created_after", after), ("created_before", before)):
+        if value is not None and not EPOCH <= value < LAST_CREATED:
+            raise invalid(f"{name} must be between 1970 and 2105 (UTC)")
     if after is not None and before is not None and after >= before:
         raise invalid("created_after must be earlier than created_before")
     query: dict = {"tenant_id": caller.tenant_id, **created_range(after, before)}
