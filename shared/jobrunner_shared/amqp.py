@@ -39,8 +39,11 @@ CHANGES = RabbitExchange(names.CHANGES_EXCHANGE, type=ExchangeType.TOPIC, durabl
 # Every queue that can reject names a dead-letter target, so nothing rejected is dropped.
 _DLX = {"x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE}
 
-DEAD_LETTER_QUEUE = RabbitQueue(names.DEAD_LETTER_QUEUE, durable=True)
-REJECTED_QUEUE = RabbitQueue(names.REJECTED_QUEUE, durable=True)
+# Classic queues live on one node of a cluster. robust=False: a reconnecting connection does
+# not declare them again, which fails (NOT_FOUND) while their node is down and would keep the
+# whole connection from coming back; they are durable and declared at every start anyway.
+DEAD_LETTER_QUEUE = RabbitQueue(names.DEAD_LETTER_QUEUE, durable=True, robust=False)
+REJECTED_QUEUE = RabbitQueue(names.REJECTED_QUEUE, durable=True, robust=False)
 # Why quorum with a delivery limit: a submission requeued on every try (a dependency that never
 # comes back, a crash while handling it) is dead-lettered after that many deliveries instead of
 # looping. Explicit, because RabbitMQ 4.x drops (not dead-letters) past its default limit of 20.
@@ -162,8 +165,10 @@ def channel(prefetch: int) -> Channel:
 
 
 def dispatch_queue(name: str, routing_key: str) -> RabbitQueue:
+    # robust=False: as DEAD_LETTER_QUEUE (classic, on one node).
     return RabbitQueue(
-        name, durable=True, routing_key=routing_key, arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS)
+        name, durable=True, routing_key=routing_key, robust=False,
+        arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS),
     )
 
 
