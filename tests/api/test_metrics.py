@@ -59,6 +59,14 @@ def test_ends_durations_waits_slots_and_requests_are_measured(
     bad = tenant.submit(command="exit 2")
     for job in (ok, bad):
         tenant.wait_final(job["id"])
+    # The consumer counts an end just after it stores it: wait for the count, not the store.
+    duration = "jobrunner_job_duration_seconds_sum"
+    wait_metric(platform.api_url, duration,
+                lambda n: n >= value(before, duration, status="succeeded") + 0.5,
+                status="succeeded")
+    wait_metric(platform.api_url, "jobrunner_jobs_finished_total",
+                lambda n: n >= value(before, "jobrunner_jobs_finished_total", status="failed") + 1,
+                status="failed")
     after = scrape(platform.api_url)
 
     def grew(name: str, by: float = 1, **labels: str) -> bool:
