@@ -43,9 +43,10 @@ def test_missing_or_bad_tokens_are_401(platform) -> None:
 
 
 def test_a_worker_with_a_wrong_key_is_refused_and_backs_off(platform, start_worker) -> None:
-    worker = start_worker("jrw_this-is-not-a-key", name="intruder")
+    # WORKER_MAX_REFUSALS=0: retry forever (the default, 3, ends it: tests/worker/test_main.py)
+    worker = start_worker("jrw_this-is-not-a-key", name="intruder", WORKER_MAX_REFUSALS="0")
     time.sleep(9)
     assert worker.alive
-    refusals = re.findall(r"refused|invalid or revoked", worker.output())
+    refusals = re.findall(r"refused|invalid, revoked or expired", worker.output())
     # Backoff 1 s doubling (with jitter) to a cap: a handful of tries in 9 s, not hundreds.
     assert 2 <= len(refusals) <= 8, worker.output()

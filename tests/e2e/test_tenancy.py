@@ -90,7 +90,7 @@ def test_a_revoked_key_cuts_the_worker_and_is_refused(tenant: Tenant, start_work
         time.sleep(0.1)
     # and its next connection (after its reconnect back-off) is refused
     deadline = time.monotonic() + 20
-    while not ("refused" in worker.output().lower() or "invalid or revoked" in worker.output()):
+    while not ("refused" in worker.output().lower() or "invalid, revoked or expired" in worker.output()):
         assert time.monotonic() < deadline, worker.output()[-2000:]
         time.sleep(0.2)
     assert tenant.workers()[0]["status"] == "offline"

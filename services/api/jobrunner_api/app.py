@@ -23,8 +23,9 @@ from jobrunner_api.consumers import build_routers
 from jobrunner_api.feed import Hub
 from jobrunner_api.jobstore import InvalidSubmission
 from jobrunner_api.platform import Platform
+from jobrunner_api.responses import errors
 from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, secrets, tenants
-from jobrunner_api.routes import stats, workers
+from jobrunner_api.routes import audit, schedules, stats, users, workers
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.sweeper import Sweeper
 from jobrunner_shared import amqp, dberrors
@@ -82,8 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
-    for module in (auth, tenants, api_keys, secrets, jobs, logs, workers, events, stats):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (auth, tenants, users, api_keys, secrets, jobs, logs, workers, events, stats,
+                   audit, schedules):
+        # What any route may answer: no or a bad token, a request that is not valid, MongoDB
+        # away. What only some routes answer (403, 404, 409, 429) each declares itself.
+        app.include_router(module.router, prefix=API_PREFIX, responses=errors(401, 422, 503))
     app.include_router(health.router)
     # Requests by route template, method and status class, and their latency (served by our
     # own /metrics). The streams are left out: each lasts as long as its client stays.

@@ -11,8 +11,9 @@ import pymongo
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 
+from jobrunner_api.schedules import Misfire
 from jobrunner_shared import names
-from jobrunner_shared.messages import JobStatus, LogLine, utcnow
+from jobrunner_shared.messages import JobSpec, JobStatus, LogLine, utcnow
 
 ASC, DESC = pymongo.ASCENDING, pymongo.DESCENDING
 
@@ -30,17 +31,26 @@ class Tenant(Document):
         indexes = [unique("name")]
 
 
+Role = Literal["admin", "member", "viewer"]
+
+
 class User(Document):
+    """A person who logs in; usernames are unique across the platform (login takes no tenant)."""
+
     username: str
     password_hash: str
     tenant_id: str
-    is_tenant_admin: bool = True
+    # A viewer reads; a member also submits, cancels and reruns; an admin also manages keys,
+    # secrets, schedules and users (SPEC §3). Users stored before roles were admins.
+    role: Role = "admin"
     is_platform_admin: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # Part of every token issued; a password change adds one, which ends the tokens before it.
+    token_generation: int = 0
 
     class Settings:
         name = "users"
-        indexes = [unique("username")]
+        indexes = [unique("username"), [("tenant_id", ASC), ("username", ASC)]]
 
 
 class ApiKey(Document):
@@ -54,6 +64,12 @@ class ApiKey(Document):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # From then on the key is refused like a revoked one (SPEC §3); None: it never expires.
+    expires_at: datetime | None = None
+
+    def usable(self, now: datetime | None = None) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > (now or utcnow()))
 
     class Settings:
         name = names.API_KEYS_COLLECTION
@@ -123,6 +139,7 @@ class JobRecord(BaseModel):
     # insert itself decides which of two racing submissions made the job.
     idempotency_scope: str | None = None
     rerun_of: str | None = None
+    schedule_id: str | None = None  # the schedule that made it (schedules.py)
 
     status: JobStatus = JobStatus.queued
     attempt: int = 1  # the current attempt; events of any other attempt are stale
@@ -186,6 +203,7 @@ class Job(Document, JobRecord):
             [("lease.worker", ASC)],  # a worker disconnected: shorten its leases
             [("timeout_at", ASC)],  # sweeper: attempts past their timeout
             [("finished_at", ASC)],  # retention: finished jobs past JOB_RETENTION_DAYS
+            [("tenant_id", ASC), ("schedule_id", ASC), ("_id", DESC)],  # a schedule's jobs
             # GET /jobs?sort=(-)finished_at; /stats: jobs ended per minute
             [("tenant_id", ASC), ("finished_at", DESC), ("_id", DESC)],
             # GET /jobs?status=...&sort=(-)finished_at
@@ -267,4 +285,69 @@ class Secret(Document):
         return f"{tenant_id}:{name}"
 
 
-ALL_DOCUMENTS = [Tenant, User, ApiKey, DispatchQueue, Job, LogChunk, Worker, Secret]
+class AuditEntry(Document):
+    """Who did what to which object of a tenant (SPEC §3), written by the request that did it."""
+
+    tenant_id: str
+    at: datetime = Field(default_factory=utcnow)
+    actor: str  # a username, or "system"
+    action: str  # e.g. "api_key.revoke"; jobrunner_api.audit lists them
+    target: str = ""  # what it was done to, e.g. the key's name and prefix
+    address: str | None = None  # the client address of the request
+
+    class Settings:
+        name = "audit"
+        indexes = [
+            [("tenant_id", ASC), ("_id", DESC)],  # GET /audit (newest first)
+            [("tenant_id", ASC), ("action", ASC), ("_id", DESC)],  # ?action=
+            [("tenant_id", ASC), ("actor", ASC), ("_id", DESC)],  # ?actor=
+            [("at", ASC)],  # retention, like jobs
+        ]
+
+
+class LoginFailures(Document):
+    """Failed logins of one username or one client address within one window (throttle.py).
+
+    `_id` is "<user|addr>:<value>:<window number>", so counting is one upsert with `$inc`,
+    exact across API processes.
+    """
+
+    id: str  # type: ignore[assignment]
+    failures: int = 0
+    expires_at: datetime  # the window's end: the sweeper deletes it after
+
+    class Settings:
+        name = "login_failures"
+        indexes = [[("expires_at", ASC)]]
+
+
+class Schedule(Document):
+    """A tenant's cron schedule (SPEC §3): the job it makes at each fire time (scheduler.py).
+
+    `next_run_at` is the next fire time (UTC) while enabled, None while paused; the sweeper of
+    every API process reads those due by its index, and advancing it is one conditional update
+    on the value read, so a fire time is handled once.
+    """
+
+    tenant_id: str
+    name: str
+    cron: str
+    timezone: str = "UTC"
+    job: JobSpec
+    enabled: bool = True
+    misfire: Misfire = "run_once"
+    next_run_at: datetime | None = None
+    last_run_at: datetime | None = None  # when its last job was made
+    last_job_id: str | None = None
+    last_error: str | None = None  # why its last fire time made no job (a secret gone, say)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "schedules"
+        indexes = [unique("tenant_id", "name"),  # names unique per tenant; GET /schedules
+                   [("next_run_at", ASC)]]  # sweeper: fire times due
+
+
+ALL_DOCUMENTS = [Tenant, User, ApiKey, DispatchQueue, Job, LogChunk, Worker, Secret,
+                 AuditEntry, LoginFailures, Schedule]

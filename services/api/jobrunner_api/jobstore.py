@@ -76,8 +76,8 @@ class Jobs:
 
     # --- submitting ---------------------------------------------------------------------------
 
-    async def submit(self, spec: JobSpec, tenant_id: str,
-                     rerun_of: str | None = None) -> tuple[JobView, bool]:
+    async def submit(self, spec: JobSpec, tenant_id: str, rerun_of: str | None = None,
+                     schedule_id: str | None = None) -> tuple[JobView, bool]:
         """Store the job, then publish it. Returns (job, created); a repeated key returns the first.
 
         Raises InvalidSubmission for a secret the tenant does not have.
@@ -96,7 +96,8 @@ class Jobs:
             )
         now = utcnow()
         job = JobView(_id=PydanticObjectId(), tenant_id=tenant_id, rerun_of=rerun_of,
-                      idempotency_scope=scope, created_at=now, updated_at=now,
+                      schedule_id=schedule_id, idempotency_scope=scope,
+                      created_at=now, updated_at=now,
                       # Why: stored as due before it is published, so that whatever dies before
                       # RabbitMQ's confirm, the sweeper publishes it: a job that got its 201 runs.
                       publish_due_at=now + timedelta(seconds=self.timing.publish_grace_seconds),

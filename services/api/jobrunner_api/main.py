@@ -12,7 +12,8 @@ def main() -> None:
     log_setup.configure(settings.log_format)
     # log_config=None: uvicorn's own loggers go through the root handler, in the same format.
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                log_config=None)
+                log_config=None, proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 
 from faststream.rabbit import RabbitBroker
 
+from jobrunner_api.accounts import Accounts
 from jobrunner_api.dispatch import Dispatcher
 from jobrunner_api.feed import Feed, Hub
 from jobrunner_api.jobstore import Jobs
+from jobrunner_api.login_throttle import LoginThrottle
 from jobrunner_api.settings import Settings
 from jobrunner_api.transitions import Timing
 from jobrunner_api.workers import Presence
@@ -22,6 +24,8 @@ class Platform:
     feed: Feed = field(init=False)
     jobs: Jobs = field(init=False)
     presence: Presence = field(init=False)
+    accounts: Accounts = field(init=False)
+    login_throttle: LoginThrottle = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -30,4 +34,6 @@ class Platform:
                         timeout_grace_seconds=s.timeout_grace_seconds,
                         publish_grace_seconds=s.outbox_grace_seconds)
         self.jobs = Jobs(self.broker, Dispatcher(self.broker, s.log_cap_bytes), self.feed, timing)
+        self.accounts = Accounts(s.auth_cache_seconds)
+        self.login_throttle = LoginThrottle(s.login_window_seconds)
         self.presence = Presence(self.feed, s.lease_seconds, s.reconnect_grace_seconds)

@@ -3,10 +3,13 @@
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from jobrunner_api.documents import ApiKey, JobView, Secret, Tenant, Worker
-from jobrunner_shared.messages import JobStatus, LogLine, utcnow
+from jobrunner_api import schedules
+from jobrunner_api.documents import (ApiKey, AuditEntry, JobView, Role, Schedule, Secret, Tenant,
+                                     User, Worker)
+from jobrunner_api.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from jobrunner_shared.messages import JobSpec, JobStatus, LogLine, utcnow
 
 MAX_SECRET_BYTES = 64 * 1024
 
@@ -34,13 +37,83 @@ class TenantOut(BaseModel):
 
 class MeOut(BaseModel):
     username: str
+    role: Role
     platform_admin: bool
     tenant: TenantOut
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+    new_password: str = Field(
+        min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH,
+        description=f"At least {PASSWORD_MIN_LENGTH} characters, not containing the username.")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[^\s]+$")
+    password: str = Field(
+        min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH,
+        description=f"At least {PASSWORD_MIN_LENGTH} characters, not containing the username.")
+    role: Role = "member"
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    role: Role | None = None
+    password: str | None = Field(
+        None, min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH,
+        description="A new password set by an admin; the user's tokens end.")
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    role: Role
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> "UserOut":
+        return cls(id=str(user.id), username=user.username, role=user.role,
+                   created_at=user.created_at)
+
+
+class AuditOut(BaseModel):
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    address: str | None
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> "AuditOut":
+        return cls(id=str(entry.id), at=entry.at, actor=entry.actor, action=entry.action,
+                   target=entry.target, address=entry.address)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    next_cursor: str | None
 
 
 class ApiKeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["worker", "submit"]
+    expires_at: AwareDatetime | None = Field(
+        None, description="From then on the key is refused like a revoked one; a worker "
+        "session using it is cut. Omitted: it never expires.")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= utcnow():
+            raise ValueError("must be in the future")
+        return value
 
 
 class ApiKeyOut(BaseModel):
@@ -50,11 +123,14 @@ class ApiKeyOut(BaseModel):
     prefix: str
     created_at: datetime
     last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    expired: bool = False
 
     @classmethod
     def of(cls, key: ApiKey) -> "ApiKeyOut":
         return cls(id=str(key.id), name=key.name, kind=key.kind, prefix=key.prefix,
-                   created_at=key.created_at, last_used_at=key.last_used_at)
+                   created_at=key.created_at, last_used_at=key.last_used_at,
+                   expires_at=key.expires_at, expired=not key.usable())
 
 
 class ApiKeyCreated(ApiKeyOut):
@@ -139,6 +215,7 @@ class JobOut(BaseModel):
     log_lines: int = Field(description="Lines stored for the current attempt.")
     log_truncated: bool
     rerun_of: str | None
+    schedule_id: str | None = Field(None, description="The schedule that made the job.")
 
     @classmethod
     def of(cls, job: JobView) -> "JobOut":
@@ -152,7 +229,7 @@ class JobOut(BaseModel):
                     "timeout_seconds", "max_retries", "retry_backoff_seconds",
                     "retry_backoff_max_seconds", "priority", "exit_code", "error", "worker",
                     "worker_name", "attempt", "created_at", "started_at", "finished_at",
-                    "updated_at", "log_truncated", "rerun_of", "version",
+                    "updated_at", "log_truncated", "rerun_of", "schedule_id", "version",
                 }
             ),
         )
@@ -240,3 +317,93 @@ def worker_status(worker: Worker, offline_after: float, now: datetime | None = N
     if not worker.connected or not fresh:
         return "offline"
     return "draining" if worker.draining else "online"
+
+
+# --- schedules (SPEC §3; the cron arithmetic is jobrunner_api.schedules) -----------------------
+
+
+def _cron(value: str) -> str:
+    schedules.expression(value)  # raises with the reason
+    return " ".join(value.split())
+
+
+def _zone(value: str) -> str:
+    schedules.zone(value)
+    return value
+
+
+def _job(value: JobSpec) -> JobSpec:
+    if value.idempotency_key is not None:
+        raise ValueError("a schedule's jobs are keyed by their fire time: leave out "
+                         "idempotency_key")
+    return value
+
+
+CRON_DESCRIPTION = ("Five fields, minute hour day-of-month month day-of-week, as Debian's cron "
+                    "reads them (e.g. '30 2 * * 1-5'), or @hourly, @daily, @weekly, @monthly, "
+                    "@yearly; evaluated in `timezone`.")
+MISFIRE_DESCRIPTION = ("Fire times missed while the platform was down: run_once makes one job "
+                       "for them when it is back; skip makes none for a fire time more than "
+                       "SCHEDULE_MISFIRE_GRACE_SECONDS late.")
+Cron = Annotated[str, Field(min_length=1, max_length=200, description=CRON_DESCRIPTION),
+                 AfterValidator(_cron)]
+Zone = Annotated[str, Field(min_length=1, max_length=64,
+                            description="An IANA time zone, e.g. Europe/Berlin."),
+                 AfterValidator(_zone)]
+ScheduledJob = Annotated[JobSpec, Field(description="The job each fire time makes: the body of "
+                                        "POST /jobs, without idempotency_key."),
+                         AfterValidator(_job)]
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="Unique in the tenant.")
+    cron: Cron
+    timezone: Zone = "UTC"
+    job: ScheduledJob
+    enabled: bool = True
+    misfire: schedules.Misfire = Field("run_once", description=MISFIRE_DESCRIPTION)
+
+
+class SchedulePatch(BaseModel):
+    """The fields to change. `enabled: false` pauses (no fire time until resumed); `true`
+    resumes from the next fire time after now. A new cron or timezone sets the next fire time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    cron: Cron | None = None
+    timezone: Zone | None = None
+    job: ScheduledJob | None = None
+    enabled: bool | None = None
+    misfire: schedules.Misfire | None = Field(None, description=MISFIRE_DESCRIPTION)
+
+
+class ScheduleOut(BaseModel):
+    id: str
+    name: str
+    cron: str
+    timezone: str
+    enabled: bool
+    misfire: schedules.Misfire
+    job: JobSpec
+    next_run_at: datetime | None = Field(description="The next fire time; null while paused.")
+    last_run_at: datetime | None = Field(description="When the schedule last made a job.")
+    last_job_id: str | None
+    last_error: str | None = Field(
+        description="Why the last fire time made no job (e.g. a secret it names is gone).")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> "ScheduleOut":
+        return cls(id=str(schedule.id), **schedule.model_dump(exclude={"id", "tenant_id"}))
+
+
+class SchedulePreview(BaseModel):
+    cron: str
+    timezone: str
+    description: str = Field(description="The expression in words.")
+    next_runs: list[datetime] = Field(
+        description="The next fire times, in the time zone (with its UTC offset).")

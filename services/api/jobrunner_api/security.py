@@ -25,16 +25,20 @@ def verify_password(password: str, password_hash: str) -> bool:
 
 @dataclass(frozen=True)
 class TokenClaims:
+    """Who a token is for. Role and the rest are read from the user at each request (cached
+    briefly, accounts.py), so that a change of role or a deleted user takes effect at once."""
+
     user_id: str
     tenant_id: str
-    platform_admin: bool
+    # The user's token generation when it was issued: a password change starts a new one.
+    generation: int = 0
 
 
 def create_access_token(claims: TokenClaims, secret: str, minutes: int) -> str:
     payload = {
         "sub": claims.user_id,
         "tenant": claims.tenant_id,
-        "padm": claims.platform_admin,
+        "gen": claims.generation,
         "exp": utcnow() + timedelta(minutes=minutes),
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
@@ -43,9 +47,24 @@ def create_access_token(claims: TokenClaims, secret: str, minutes: int) -> str:
 def decode_access_token(token: str, secret: str) -> TokenClaims | None:
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM])
-        return TokenClaims(payload["sub"], payload["tenant"], bool(payload.get("padm")))
-    except (jwt.PyJWTError, KeyError):
+        return TokenClaims(payload["sub"], payload["tenant"], int(payload.get("gen", 0)))
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         return None
+
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 200
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Why a new password is refused (SPEC §3's policy), or None."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"the password must have at least {PASSWORD_MIN_LENGTH} characters"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"the password must have at most {PASSWORD_MAX_LENGTH} characters"
+    if username.casefold() in password.casefold():
+        return "the password must not contain the username"
+    return None
 
 
 def new_api_key(kind: Literal["worker", "submit"]) -> tuple[str, str]:

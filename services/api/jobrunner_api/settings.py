@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "production"
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces in containers
     port: int = 8000
+    # The proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, or
+    # "*"): behind one, set it, or every login seems to come from the proxy and one client's
+    # failed logins throttle all (login_throttle.py).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     mongodb_db: str = "jobrunner"
@@ -34,6 +38,14 @@ class Settings(BaseSettings):
     default_tenant: str = "default"
 
     access_token_minutes: int = 12 * 60
+    # A user's role, deletion or password change made through another API process is seen by
+    # this one within this many seconds (each process caches who a token is for).
+    auth_cache_seconds: float = 5.0
+    # Failed logins allowed per username, and per client address, within LOGIN_WINDOW_SECONDS;
+    # beyond them a login is answered 429 with Retry-After until the window ends.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 50
+    login_window_seconds: float = 300.0
     # A worker not heard from for this long is shown offline.
     worker_offline_after_seconds: float = 20.0
     # Finished jobs and their logs are deleted this many days after they ended (SPEC §6.10).
@@ -56,6 +68,9 @@ class Settings(BaseSettings):
     # How often the sweeper looks for what is due (expired leases and timeouts, unconfirmed
     # publishes): each look reads only what is due, by an index.
     sweep_interval_seconds: float = 1.0
+    # A schedule with misfire "skip" still makes the job of a fire time at most this late (a
+    # sweep held up, a restart); a later one it skips. "run_once" runs one however late.
+    schedule_misfire_grace_seconds: float = 60.0
     # A log stream is woken by the live feed as lines are stored; it also looks this often.
     log_poll_seconds: float = 5.0
     # The process's own logs: "text" for people, "json" (one object per line) for collectors.

@@ -1,5 +1,5 @@
 """What nobody will report: leases run out, timeouts overrun, retries whose backoff ended,
-publishes never confirmed; and finished jobs past their retention.
+publishes never confirmed; and finished jobs, audit entries and login counts past their time.
 
 Runs in every API process. Each look reads only what is due, by an index, at most BATCH at a
 time, and applies the transition itself: it is an atomic conditional update, so two API
@@ -12,8 +12,10 @@ import random
 from datetime import datetime, timedelta
 
 from jobrunner_api import transitions
-from jobrunner_api.documents import Job, LogChunk
+from jobrunner_api.documents import AuditEntry, Job, LogChunk
+from jobrunner_api.login_throttle import LoginThrottle
 from jobrunner_api.platform import Platform
+from jobrunner_api.scheduler import Scheduler
 from jobrunner_shared.messages import utcnow
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ class Sweeper:
         self.platform = platform
         self.settings = platform.settings
         self.jobs = platform.jobs
+        self.scheduler = Scheduler(platform.jobs, self.settings.schedule_misfire_grace_seconds)
         self.misses = 0
 
     async def run(self) -> None:
@@ -49,6 +52,9 @@ class Sweeper:
         await self.platform.presence.mark_silent_offline(
             now, self.settings.worker_offline_after_seconds)
         await self.delete_expired(now)
+        await self.delete_old_audit(now)
+        await LoginThrottle.delete_expired(now)
+        await self.scheduler.fire_due(now)  # schedules whose fire time came
 
     async def _due(self, field: str, now: datetime) -> list[str]:
         docs = await Job.get_pymongo_collection().find(
@@ -105,4 +111,16 @@ class Sweeper:
         result = await jobs.delete_many({"_id": {"$in": expired}, "finished_at": {"$lt": cutoff}})
         log.info("retention: deleted %d jobs finished before %s, with their logs",
                  result.deleted_count, cutoff.isoformat(timespec="seconds"))
+        return result.deleted_count
+
+    async def delete_old_audit(self, now: datetime) -> int:
+        """Audit entries are kept as long as jobs (JOB_RETENTION_DAYS), RETENTION_BATCH a sweep."""
+        cutoff = now - timedelta(days=self.settings.job_retention_days)
+        entries = AuditEntry.get_pymongo_collection()
+        old = [doc["_id"] for doc in await entries.find(
+            {"at": {"$lt": cutoff}}, {"_id": 1}
+        ).sort("at", 1).limit(self.settings.retention_batch).to_list()]
+        if not old:
+            return 0
+        result = await entries.delete_many({"_id": {"$in": old}})
         return result.deleted_count

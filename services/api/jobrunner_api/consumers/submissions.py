@@ -127,8 +127,8 @@ async def _tenant_of(raw: AbstractIncomingMessage) -> str:
     if not isinstance(key, str):
         raise Rejected(f"the {names.API_KEY_HEADER} header must be a string")
     api_key = await ApiKey.find_one(ApiKey.key_hash == hash_api_key(key))
-    if api_key is None or api_key.revoked_at is not None:
-        raise Rejected("unknown or revoked submit key")
+    if api_key is None or not api_key.usable():
+        raise Rejected("unknown, revoked or expired submit key")
     if api_key.kind != "submit":
         raise Rejected(f"{names.API_KEY_HEADER} is a {api_key.kind} key, not a submit key")
     return api_key.tenant_id

@@ -3,7 +3,9 @@
 from beanie import PydanticObjectId
 from fastapi import APIRouter, HTTPException, status
 
-from jobrunner_api.deps import CallerDep, PlatformDep
+from jobrunner_api import audit
+from jobrunner_api.deps import AdminDep, CallerDep, PlatformDep
+from jobrunner_api.responses import errors
 from jobrunner_api.documents import ApiKey
 from jobrunner_api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
 from jobrunner_api.security import new_api_key
@@ -14,13 +16,14 @@ from jobrunner_shared.messages import ApiKeyRevoked, utcnow
 router = APIRouter(tags=["api-keys"])
 
 
-@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
-async def create_key(body: ApiKeyIn, caller: CallerDep) -> ApiKeyCreated:
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, responses=errors(403))
+async def create_key(body: ApiKeyIn, caller: AdminDep) -> ApiKeyCreated:
     key, prefix = new_api_key(body.kind)
     doc = await ApiKey(
         tenant_id=caller.tenant_id, name=body.name, kind=body.kind, prefix=prefix,
-        key_hash=hash_api_key(key),
+        key_hash=hash_api_key(key), expires_at=body.expires_at,
     ).insert()
+    await audit.record(caller, audit.Action.api_key_create, f"{doc.name} ({doc.kind}, {doc.prefix}…)")
     return ApiKeyCreated(**ApiKeyOut.of(doc).model_dump(), key=key)
 
 
@@ -30,8 +33,9 @@ async def list_keys(caller: CallerDep) -> list[ApiKeyOut]:
     return [ApiKeyOut.of(k) async for k in keys.sort(-ApiKey.created_at)]
 
 
-@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_key(key_id: str, caller: CallerDep, platform: PlatformDep) -> None:
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=errors(403, 404))
+async def revoke_key(key_id: str, caller: AdminDep, platform: PlatformDep) -> None:
     key = await ApiKey.get(key_id) if PydanticObjectId.is_valid(key_id) else None
     if key is None or key.tenant_id != caller.tenant_id or key.revoked_at is not None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="API key not found")
@@ -42,3 +46,4 @@ async def revoke_key(key_id: str, caller: CallerDep, platform: PlatformDep) -> N
         ApiKeyRevoked(tenant_id=caller.tenant_id, key_id=key_id),
         names.CONTROL_KEY_REVOKED_KEY,
     )
+    await audit.record(caller, audit.Action.api_key_revoke, f"{key.name} ({key.kind}, {key.prefix}…)")

@@ -9,10 +9,11 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 
-from jobrunner_api import transitions
-from jobrunner_api.deps import CallerDep, PlatformDep
+from jobrunner_api import audit, transitions
+from jobrunner_api.deps import CallerDep, MemberDep, PlatformDep
 from jobrunner_api.documents import Job, JobView
 from jobrunner_api.jobstore import InvalidSubmission
+from jobrunner_api.responses import errors
 from jobrunner_api.schemas import CancelResults, JobIds, JobOut, JobPage, RerunResults
 from jobrunner_shared.messages import JobSpec, JobStatus, utcnow
 
@@ -48,11 +49,12 @@ async def tenant_job(platform: PlatformDep, job_id: str, tenant_id: str) -> JobV
 @router.post(
     "/jobs",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": JobOut, "description": "A repeated idempotency key: the first job"}},
+    responses={200: {"model": JobOut, "description": "A repeated idempotency key: the first job"},
+               **errors(403)},
 )
 async def submit_job(
     spec: JobSpec,
-    caller: CallerDep,
+    caller: MemberDep,
     platform: PlatformDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -177,20 +179,27 @@ async def list_jobs(
     return JobPage(items=[JobOut.of(j) for j in items[:limit]], next_cursor=next_cursor)
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", responses=errors(404))
 async def get_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
     return JobOut.of(await tenant_job(platform, job_id, caller.tenant_id))
 
 
-@router.post("/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
-async def cancel_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
+@router.post("/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404))
+async def cancel_job(job_id: str, caller: MemberDep, platform: PlatformDep) -> JobOut:
     """Ask for the job to end: a queued job never starts, a running one is stopped."""
     at = utcnow()
     job = await platform.jobs.apply(
         job_id, lambda current: transitions.cancel_requested(current, at), caller.tenant_id)
     if job is None:
         raise not_found(job_id)
+    await audit.record(caller, audit.Action.job_cancel, job_label(job))
     return JobOut.of(job)
+
+
+def job_label(job: JobView) -> str:
+    """How the audit log names a job: its id and name."""
+    return f"{job.id} ({job.name})" if job.name else str(job.id)
 
 
 def rerun_spec(old: JobView) -> JobSpec:
@@ -200,10 +209,12 @@ def rerun_spec(old: JobView) -> JobSpec:
     )
 
 
-@router.post("/jobs/{job_id}/rerun", status_code=status.HTTP_201_CREATED)
-async def rerun_job(job_id: str, caller: CallerDep, platform: PlatformDep) -> JobOut:
+@router.post("/jobs/{job_id}/rerun", status_code=status.HTTP_201_CREATED,
+             responses=errors(403, 404))
+async def rerun_job(job_id: str, caller: MemberDep, platform: PlatformDep) -> JobOut:
     old = await tenant_job(platform, job_id, caller.tenant_id)
     job, _ = await platform.jobs.submit(rerun_spec(old), caller.tenant_id, rerun_of=str(old.id))
+    await audit.record(caller, audit.Action.job_rerun, f"{job_label(old)} → {job.id}")
     return JobOut.of(job)
 
 
@@ -213,8 +224,8 @@ def distinct_ids(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(canonical))
 
 
-@router.post("/jobs/cancel")
-async def cancel_jobs(body: JobIds, caller: CallerDep, platform: PlatformDep) -> CancelResults:
+@router.post("/jobs/cancel", responses=errors(403))
+async def cancel_jobs(body: JobIds, caller: MemberDep, platform: PlatformDep) -> CancelResults:
     """Cancel each job as `POST /jobs/{id}/cancel` does, all in one read and one write.
 
     Says per id what happened: `cancelled` (it was queued), `cancelling` (it runs: its worker
@@ -245,11 +256,14 @@ async def cancel_jobs(body: JobIds, caller: CallerDep, platform: PlatformDep) ->
         else:
             outcome = "cancelling"
         results.append({"id": job_id, "outcome": outcome, "status": current})
+    await audit.record_many(caller, audit.Action.job_cancel, [
+        job_label(after[r["id"]]) for r in results
+        if r["outcome"] in ("cancelled", "cancelling") and r["id"] in after])
     return CancelResults.model_validate({"results": results})
 
 
-@router.post("/jobs/rerun")
-async def rerun_jobs(body: JobIds, caller: CallerDep, platform: PlatformDep) -> RerunResults:
+@router.post("/jobs/rerun", responses=errors(403))
+async def rerun_jobs(body: JobIds, caller: MemberDep, platform: PlatformDep) -> RerunResults:
     """Rerun each job as `POST /jobs/{id}/rerun` does: one read, the new jobs inserted together.
 
     Says per id what happened: `rerun` with the new job's id, `not_found`, or `refused` with
@@ -284,4 +298,6 @@ async def rerun_jobs(body: JobIds, caller: CallerDep, platform: PlatformDep) -> 
             results.append({"id": job_id, "outcome": "refused", "detail": new.reason})
         else:
             results.append({"id": job_id, "outcome": "rerun", "job_id": str(new.id)})
+    await audit.record_many(caller, audit.Action.job_rerun, [
+        f"{job_label(found[r['id']])} → {r['job_id']}" for r in results if r["outcome"] == "rerun"])
     return RerunResults.model_validate({"results": results})

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi import Response
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from jobrunner_api import logs
 from jobrunner_api.deps import CallerDep, PlatformDep
 from jobrunner_api.documents import Attempt, JobView
+from jobrunner_api.responses import TEXT, errors
 from jobrunner_api.routes.jobs import tenant_job
 from jobrunner_api.schemas import LogPage
 
@@ -27,7 +29,7 @@ def pick_attempt(job: JobView, number: int | None) -> Attempt:
     return job.attempts[number - 1]
 
 
-@router.get("/jobs/{job_id}/logs")
+@router.get("/jobs/{job_id}/logs", responses=errors(404))
 async def read_logs(
     job_id: str,
     caller: CallerDep,
@@ -43,7 +45,8 @@ async def read_logs(
     return LogPage(lines=lines, next=nxt, complete=logs.complete(chosen, nxt))
 
 
-@router.get("/jobs/{job_id}/logs/stream", response_class=EventSourceResponse)
+@router.get("/jobs/{job_id}/logs/stream", response_class=EventSourceResponse,
+            responses=errors(404))
 async def stream_logs(
     job_id: str,
     request: Request,
@@ -94,7 +97,9 @@ async def stream_logs(
     return EventSourceResponse(events(), ping=15)
 
 
-@router.get("/jobs/{job_id}/logs/download", response_class=StreamingResponse)
+# response_class Response: the errors stay JSON in the schema, the 200 alone is text.
+@router.get("/jobs/{job_id}/logs/download", response_class=Response, responses={
+    200: {"description": "The attempt's whole log as text", "content": TEXT}, **errors(404)})
 async def download_logs(
     job_id: str, caller: CallerDep, platform: PlatformDep,
     attempt: Annotated[int | None, Query(ge=1)] = None,

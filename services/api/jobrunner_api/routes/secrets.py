@@ -1,39 +1,15 @@
 """Tenants' secrets (SPEC §3, §6.7): set, list (names and dates), delete. Values never leave."""
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+from fastapi import APIRouter, HTTPException, Response, status
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-
-from jobrunner_api import secretstore
-from jobrunner_api.deps import CallerDep, PlatformDep
+from jobrunner_api import audit, secretstore
+from jobrunner_api.deps import AdminDep, CallerDep, PlatformDep
+from jobrunner_api.responses import NoEchoRoute, errors
 from jobrunner_api.documents import Secret
 from jobrunner_api.schemas import SecretIn, SecretOut
 from jobrunner_shared.messages import ENV_NAME_RE
 
 MAX_NAME_CHARS = 128
-
-
-class NoEchoRoute(APIRoute):
-    """A 422 of these routes never quotes what was sent: it may be a secret's value.
-
-    Why: FastAPI's validation errors carry each offending `input`, answered to the caller and
-    kept by whatever logs responses on the way.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
-                raise RequestValidationError(errors) from None
-
-        return route
 
 
 router = APIRouter(tags=["secrets"], route_class=NoEchoRoute)
@@ -55,10 +31,11 @@ def _check_name(name: str) -> None:
         201: {"model": SecretOut, "description": "Created"},
         200: {"model": SecretOut,
               "description": "Replaced: attempts queued from now on get the new value"},
+        **errors(403),
     },
     status_code=status.HTTP_201_CREATED,
 )
-async def put_secret(name: str, body: SecretIn, caller: CallerDep, platform: PlatformDep,
+async def put_secret(name: str, body: SecretIn, caller: AdminDep, platform: PlatformDep,
                      response: Response) -> SecretOut:
     """Create or replace a secret of the caller's tenant. The value is stored encrypted."""
     _check_name(name)
@@ -66,6 +43,7 @@ async def put_secret(name: str, body: SecretIn, caller: CallerDep, platform: Pla
                                             body.value)
     if not created:
         response.status_code = status.HTTP_200_OK
+    await audit.record(caller, audit.Action.secret_set, name)
     return SecretOut.of(secret)
 
 
@@ -76,11 +54,13 @@ async def list_secrets(caller: CallerDep) -> list[SecretOut]:
     return [SecretOut.of(s) async for s in found]
 
 
-@router.delete("/secrets/{name}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_secret(name: str, caller: CallerDep) -> None:
+@router.delete("/secrets/{name}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=errors(403, 404))
+async def delete_secret(name: str, caller: AdminDep) -> None:
     """Delete a secret. An attempt queued after this, of a job that names it, does not run:
     the job fails with `secret_missing: <name>`."""
     secret = await Secret.get(Secret.key(caller.tenant_id, name))
     if secret is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"secret {name} not found")
     await secret.delete()
+    await audit.record(caller, audit.Action.secret_delete, name)
