@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CancelJobsData, CancelJobsErrors, CancelJobsResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteWorkerData, DeleteWorkerErrors, DeleteWorkerResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetStatsData, GetStatsResponses, HealthzData, HealthzResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysResponses, ListSecretsData, ListSecretsResponses, ListTenantsData, ListTenantsResponses, ListWorkersData, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeResponses, MetricsData, MetricsResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RerunJobsData, RerunJobsErrors, RerunJobsResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses } from './types.gen';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CancelJobsData, CancelJobsErrors, CancelJobsResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CreateKeyData, CreateKeyErrors, CreateKeyResponses, CreateScheduleData, CreateScheduleErrors, CreateScheduleResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteScheduleData, DeleteScheduleErrors, DeleteScheduleResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWorkerData, DeleteWorkerErrors, DeleteWorkerResponses, DownloadLogsData, DownloadLogsErrors, DownloadLogsResponses, DrainWorkerData, DrainWorkerErrors, DrainWorkerResponses, EventsData, EventsErrors, EventsResponses, GetJobData, GetJobErrors, GetJobResponses, GetScheduleData, GetScheduleErrors, GetScheduleResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetUserData, GetUserErrors, GetUserResponses, HealthzData, HealthzResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListKeysData, ListKeysErrors, ListKeysResponses, ListSchedulesData, ListSchedulesErrors, ListSchedulesResponses, ListSecretsData, ListSecretsErrors, ListSecretsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, LoginData, LoginErrors, LoginResponses, MeData, MeErrors, MeResponses, MetricsData, MetricsResponses, PreviewScheduleData, PreviewScheduleErrors, PreviewScheduleResponses, PutSecretData, PutSecretErrors, PutSecretResponses, ReadLogsData, ReadLogsErrors, ReadLogsResponses, ReadyzData, ReadyzErrors, ReadyzResponses, RerunJobData, RerunJobErrors, RerunJobResponses, RerunJobsData, RerunJobsErrors, RerunJobsResponses, RevokeKeyData, RevokeKeyErrors, RevokeKeyResponses, ScheduleJobsData, ScheduleJobsErrors, ScheduleJobsResponses, StreamLogsData, StreamLogsErrors, StreamLogsResponses, SubmitJobData, SubmitJobErrors, SubmitJobResponses, TriggerScheduleData, TriggerScheduleErrors, TriggerScheduleResponses, UpdateScheduleData, UpdateScheduleErrors, UpdateScheduleResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * List Keys
  */
-export const listKeys = <ThrowOnError extends boolean = false>(options?: Options<ListKeysData, ThrowOnError>) => (options?.client ?? client).get<ListKeysResponses, unknown, ThrowOnError>({
+export const listKeys = <ThrowOnError extends boolean = false>(options?: Options<ListKeysData, ThrowOnError>) => (options?.client ?? client).get<ListKeysResponses, ListKeysErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/api-keys',
     ...options
@@ -47,6 +47,31 @@ export const revokeKey = <ThrowOnError extends boolean = false>(options: Options
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/api-keys/{key_id}',
     ...options
+});
+
+/**
+ * List Audit
+ */
+export const listAudit = <ThrowOnError extends boolean = false>(options?: Options<ListAuditData, ThrowOnError>) => (options?.client ?? client).get<ListAuditResponses, ListAuditErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/audit',
+    ...options
+});
+
+/**
+ * Change Password
+ *
+ * Change your own password. Tokens issued before it are refused from then on; the answer
+ * is a new one.
+ */
+export const changePassword = <ThrowOnError extends boolean = false>(options: Options<ChangePasswordData, ThrowOnError>) => (options.client ?? client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/password',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -202,9 +227,103 @@ export const rerunJob = <ThrowOnError extends boolean = false>(options: Options<
 /**
  * Me
  */
-export const me = <ThrowOnError extends boolean = false>(options?: Options<MeData, ThrowOnError>) => (options?.client ?? client).get<MeResponses, unknown, ThrowOnError>({
+export const me = <ThrowOnError extends boolean = false>(options?: Options<MeData, ThrowOnError>) => (options?.client ?? client).get<MeResponses, MeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/me',
+    ...options
+});
+
+/**
+ * List Schedules
+ *
+ * The tenant's schedules, by name.
+ */
+export const listSchedules = <ThrowOnError extends boolean = false>(options?: Options<ListSchedulesData, ThrowOnError>) => (options?.client ?? client).get<ListSchedulesResponses, ListSchedulesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules',
+    ...options
+});
+
+/**
+ * Create Schedule
+ */
+export const createSchedule = <ThrowOnError extends boolean = false>(options: Options<CreateScheduleData, ThrowOnError>) => (options.client ?? client).post<CreateScheduleResponses, CreateScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Preview Schedule
+ *
+ * The next fire times of an expression in a time zone, and the expression in words: for a
+ * form, before the schedule is made.
+ */
+export const previewSchedule = <ThrowOnError extends boolean = false>(options: Options<PreviewScheduleData, ThrowOnError>) => (options.client ?? client).get<PreviewScheduleResponses, PreviewScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules/preview',
+    ...options
+});
+
+/**
+ * Delete Schedule
+ *
+ * Delete the schedule; the jobs it made stay, with their schedule_id.
+ */
+export const deleteSchedule = <ThrowOnError extends boolean = false>(options: Options<DeleteScheduleData, ThrowOnError>) => (options.client ?? client).delete<DeleteScheduleResponses, DeleteScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules/{schedule_id}',
+    ...options
+});
+
+/**
+ * Get Schedule
+ */
+export const getSchedule = <ThrowOnError extends boolean = false>(options: Options<GetScheduleData, ThrowOnError>) => (options.client ?? client).get<GetScheduleResponses, GetScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules/{schedule_id}',
+    ...options
+});
+
+/**
+ * Update Schedule
+ *
+ * Change what is given. `enabled: false` pauses, `true` resumes from the next fire time
+ * after now; a new cron or timezone moves the next fire time.
+ */
+export const updateSchedule = <ThrowOnError extends boolean = false>(options: Options<UpdateScheduleData, ThrowOnError>) => (options.client ?? client).patch<UpdateScheduleResponses, UpdateScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules/{schedule_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Schedule Jobs
+ *
+ * The jobs the schedule made, newest first.
+ */
+export const scheduleJobs = <ThrowOnError extends boolean = false>(options: Options<ScheduleJobsData, ThrowOnError>) => (options.client ?? client).get<ScheduleJobsResponses, ScheduleJobsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules/{schedule_id}/jobs',
+    ...options
+});
+
+/**
+ * Trigger Schedule
+ *
+ * Make the schedule's job now (paused or not); its fire times are unchanged.
+ */
+export const triggerSchedule = <ThrowOnError extends boolean = false>(options: Options<TriggerScheduleData, ThrowOnError>) => (options.client ?? client).post<TriggerScheduleResponses, TriggerScheduleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/schedules/{schedule_id}/trigger',
     ...options
 });
 
@@ -213,7 +332,7 @@ export const me = <ThrowOnError extends boolean = false>(options?: Options<MeDat
  *
  * The tenant's secrets by name: names and dates, never values.
  */
-export const listSecrets = <ThrowOnError extends boolean = false>(options?: Options<ListSecretsData, ThrowOnError>) => (options?.client ?? client).get<ListSecretsResponses, unknown, ThrowOnError>({
+export const listSecrets = <ThrowOnError extends boolean = false>(options?: Options<ListSecretsData, ThrowOnError>) => (options?.client ?? client).get<ListSecretsResponses, ListSecretsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/secrets',
     ...options
@@ -249,7 +368,7 @@ export const putSecret = <ThrowOnError extends boolean = false>(options: Options
 /**
  * Get Stats
  */
-export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, unknown, ThrowOnError>({
+export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, GetStatsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/stats',
     ...options
@@ -260,7 +379,7 @@ export const getStats = <ThrowOnError extends boolean = false>(options?: Options
  *
  * Every tenant, by name (platform admin only).
  */
-export const listTenants = <ThrowOnError extends boolean = false>(options?: Options<ListTenantsData, ThrowOnError>) => (options?.client ?? client).get<ListTenantsResponses, unknown, ThrowOnError>({
+export const listTenants = <ThrowOnError extends boolean = false>(options?: Options<ListTenantsData, ThrowOnError>) => (options?.client ?? client).get<ListTenantsResponses, ListTenantsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/tenants',
     ...options
@@ -280,9 +399,68 @@ export const createTenant = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
+ * List Users
+ *
+ * The tenant's users, by username.
+ */
+export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users',
+    ...options
+});
+
+/**
+ * Create User
+ */
+export const createUser = <ThrowOnError extends boolean = false>(options: Options<CreateUserData, ThrowOnError>) => (options.client ?? client).post<CreateUserResponses, CreateUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete User
+ *
+ * Delete a user; their tokens are refused from then on.
+ */
+export const deleteUser = <ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}',
+    ...options
+});
+
+/**
+ * Get User
+ */
+export const getUser = <ThrowOnError extends boolean = false>(options: Options<GetUserData, ThrowOnError>) => (options.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}',
+    ...options
+});
+
+/**
+ * Update User
+ *
+ * Change a user's role, or set a new password for them (their tokens end).
+ */
+export const updateUser = <ThrowOnError extends boolean = false>(options: Options<UpdateUserData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * List Workers
  */
-export const listWorkers = <ThrowOnError extends boolean = false>(options?: Options<ListWorkersData, ThrowOnError>) => (options?.client ?? client).get<ListWorkersResponses, unknown, ThrowOnError>({
+export const listWorkers = <ThrowOnError extends boolean = false>(options?: Options<ListWorkersData, ThrowOnError>) => (options?.client ?? client).get<ListWorkersResponses, ListWorkersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/workers',
     ...options
@@ -322,4 +500,4 @@ export const metrics = <ThrowOnError extends boolean = false>(options?: Options<
 /**
  * Readyz
  */
-export const readyz = <ThrowOnError extends boolean = false>(options?: Options<ReadyzData, ThrowOnError>) => (options?.client ?? client).get<ReadyzResponses, unknown, ThrowOnError>({ url: '/readyz', ...options });
+export const readyz = <ThrowOnError extends boolean = false>(options?: Options<ReadyzData, ThrowOnError>) => (options?.client ?? client).get<ReadyzResponses, ReadyzErrors, ThrowOnError>({ url: '/readyz', ...options });

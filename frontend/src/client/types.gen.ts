@@ -5,6 +5,11 @@ export type ClientOptions = {
 };
 
 /**
+ * Action
+ */
+export type Action = 'login' | 'login.failed' | 'password.change' | 'api_key.create' | 'api_key.revoke' | 'secret.set' | 'secret.delete' | 'user.create' | 'user.update' | 'user.delete' | 'schedule.create' | 'schedule.update' | 'schedule.delete' | 'schedule.trigger' | 'job.cancel' | 'job.rerun' | 'worker.drain' | 'worker.delete';
+
+/**
  * ApiKeyCreated
  */
 export type ApiKeyCreated = {
@@ -12,6 +17,14 @@ export type ApiKeyCreated = {
      * Created At
      */
     created_at: string;
+    /**
+     * Expired
+     */
+    expired?: boolean;
+    /**
+     * Expires At
+     */
+    expires_at?: string | null;
     /**
      * Id
      */
@@ -45,6 +58,12 @@ export type ApiKeyCreated = {
  */
 export type ApiKeyIn = {
     /**
+     * Expires At
+     *
+     * From then on the key is refused like a revoked one; a worker session using it is cut. Omitted: it never expires.
+     */
+    expires_at?: string | null;
+    /**
      * Kind
      */
     kind: 'worker' | 'submit';
@@ -62,6 +81,14 @@ export type ApiKeyOut = {
      * Created At
      */
     created_at: string;
+    /**
+     * Expired
+     */
+    expired?: boolean;
+    /**
+     * Expires At
+     */
+    expires_at?: string | null;
     /**
      * Id
      */
@@ -138,6 +165,50 @@ export type AttemptOut = {
 };
 
 /**
+ * AuditOut
+ */
+export type AuditOut = {
+    /**
+     * Action
+     */
+    action: string;
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Address
+     */
+    address: string | null;
+    /**
+     * At
+     */
+    at: string;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Target
+     */
+    target: string;
+};
+
+/**
+ * AuditPage
+ */
+export type AuditPage = {
+    /**
+     * Items
+     */
+    items: Array<AuditOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: string | null;
+};
+
+/**
  * Body_login_api_v1_auth_token_post
  */
 export type BodyLoginApiV1AuthTokenPost = {
@@ -200,13 +271,15 @@ export type CancelResults = {
 };
 
 /**
- * HTTPValidationError
+ * ErrorOut
  */
-export type HttpValidationError = {
+export type ErrorOut = {
     /**
      * Detail
      */
-    detail?: Array<ValidationError>;
+    detail: string | Array<{
+        [key: string]: unknown;
+    }>;
 };
 
 /**
@@ -309,6 +382,12 @@ export type JobOut = {
      * Retry Backoff Seconds
      */
     retry_backoff_seconds: number;
+    /**
+     * Schedule Id
+     *
+     * The schedule that made the job.
+     */
+    schedule_id?: string | null;
     /**
      * Secrets
      */
@@ -473,11 +552,47 @@ export type MeOut = {
      * Platform Admin
      */
     platform_admin: boolean;
+    /**
+     * Role
+     */
+    role: 'admin' | 'member' | 'viewer';
     tenant: TenantOut;
     /**
      * Username
      */
     username: string;
+};
+
+/**
+ * PasswordChange
+ */
+export type PasswordChange = {
+    /**
+     * Current Password
+     */
+    current_password: string;
+    /**
+     * New Password
+     *
+     * At least 8 characters, not containing the username.
+     */
+    new_password: string;
+};
+
+/**
+ * ReadyOut
+ */
+export type ReadyOut = {
+    /**
+     * Checks
+     */
+    checks: {
+        [key: string]: string;
+    };
+    /**
+     * Status
+     */
+    status: 'ok' | 'unavailable';
 };
 
 /**
@@ -514,6 +629,163 @@ export type RerunResults = {
      * One per id, in the order asked.
      */
     results: Array<RerunResult>;
+};
+
+/**
+ * ScheduleIn
+ */
+export type ScheduleIn = {
+    /**
+     * Cron
+     *
+     * Five fields, minute hour day-of-month month day-of-week, as Debian's cron reads them (e.g. '30 2 * * 1-5'), or @hourly, @daily, @weekly, @monthly, @yearly; evaluated in `timezone`.
+     */
+    cron: string;
+    /**
+     * Enabled
+     */
+    enabled?: boolean;
+    /**
+     * The job each fire time makes: the body of POST /jobs, without idempotency_key.
+     */
+    job: JobSpec;
+    /**
+     * Misfire
+     *
+     * Fire times missed while the platform was down: run_once makes one job for them when it is back; skip makes none for a fire time more than SCHEDULE_MISFIRE_GRACE_SECONDS late.
+     */
+    misfire?: 'run_once' | 'skip';
+    /**
+     * Name
+     *
+     * Unique in the tenant.
+     */
+    name: string;
+    /**
+     * Timezone
+     *
+     * An IANA time zone, e.g. Europe/Berlin.
+     */
+    timezone?: string;
+};
+
+/**
+ * ScheduleOut
+ */
+export type ScheduleOut = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Cron
+     */
+    cron: string;
+    /**
+     * Enabled
+     */
+    enabled: boolean;
+    /**
+     * Id
+     */
+    id: string;
+    job: JobSpec;
+    /**
+     * Last Error
+     *
+     * Why the last fire time made no job (e.g. a secret it names is gone).
+     */
+    last_error: string | null;
+    /**
+     * Last Job Id
+     */
+    last_job_id: string | null;
+    /**
+     * Last Run At
+     *
+     * When the schedule last made a job.
+     */
+    last_run_at: string | null;
+    /**
+     * Misfire
+     */
+    misfire: 'run_once' | 'skip';
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Next Run At
+     *
+     * The next fire time; null while paused.
+     */
+    next_run_at: string | null;
+    /**
+     * Timezone
+     */
+    timezone: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * SchedulePatch
+ *
+ * The fields to change. `enabled: false` pauses (no fire time until resumed); `true`
+ * resumes from the next fire time after now. A new cron or timezone sets the next fire time.
+ */
+export type SchedulePatch = {
+    /**
+     * Cron
+     */
+    cron?: string | null;
+    /**
+     * Enabled
+     */
+    enabled?: boolean | null;
+    job?: JobSpec | null;
+    /**
+     * Misfire
+     *
+     * Fire times missed while the platform was down: run_once makes one job for them when it is back; skip makes none for a fire time more than SCHEDULE_MISFIRE_GRACE_SECONDS late.
+     */
+    misfire?: 'run_once' | 'skip' | null;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Timezone
+     */
+    timezone?: string | null;
+};
+
+/**
+ * SchedulePreview
+ */
+export type SchedulePreview = {
+    /**
+     * Cron
+     */
+    cron: string;
+    /**
+     * Description
+     *
+     * The expression in words.
+     */
+    description: string;
+    /**
+     * Next Runs
+     *
+     * The next fire times, in the time zone (with its UTC offset).
+     */
+    next_runs: Array<string>;
+    /**
+     * Timezone
+     */
+    timezone: string;
 };
 
 /**
@@ -649,31 +921,61 @@ export type TokenOut = {
 };
 
 /**
- * ValidationError
+ * UserIn
  */
-export type ValidationError = {
+export type UserIn = {
     /**
-     * Context
+     * Password
+     *
+     * At least 8 characters, not containing the username.
      */
-    ctx?: {
-        [key: string]: unknown;
-    };
+    password: string;
     /**
-     * Input
+     * Role
      */
-    input?: unknown;
+    role?: 'admin' | 'member' | 'viewer';
     /**
-     * Location
+     * Username
      */
-    loc: Array<string | number>;
+    username: string;
+};
+
+/**
+ * UserOut
+ */
+export type UserOut = {
     /**
-     * Message
+     * Created At
      */
-    msg: string;
+    created_at: string;
     /**
-     * Error Type
+     * Id
      */
-    type: string;
+    id: string;
+    /**
+     * Role
+     */
+    role: 'admin' | 'member' | 'viewer';
+    /**
+     * Username
+     */
+    username: string;
+};
+
+/**
+ * UserPatch
+ */
+export type UserPatch = {
+    /**
+     * Password
+     *
+     * A new password set by an admin; the user's tokens end.
+     */
+    password?: string | null;
+    /**
+     * Role
+     */
+    role?: 'admin' | 'member' | 'viewer' | null;
 };
 
 /**
@@ -729,6 +1031,23 @@ export type ListKeysData = {
     url: '/api/v1/api-keys';
 };
 
+export type ListKeysErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListKeysError = ListKeysErrors[keyof ListKeysErrors];
+
 export type ListKeysResponses = {
     /**
      * Response List Keys Api V1 Api Keys Get
@@ -749,9 +1068,21 @@ export type CreateKeyData = {
 
 export type CreateKeyErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type CreateKeyError = CreateKeyErrors[keyof CreateKeyErrors];
@@ -779,9 +1110,25 @@ export type RevokeKeyData = {
 
 export type RevokeKeyErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type RevokeKeyError = RevokeKeyErrors[keyof RevokeKeyErrors];
@@ -795,6 +1142,101 @@ export type RevokeKeyResponses = {
 
 export type RevokeKeyResponse = RevokeKeyResponses[keyof RevokeKeyResponses];
 
+export type ListAuditData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Action
+         *
+         * Only this action.
+         */
+        action?: Action | null;
+        /**
+         * Actor
+         *
+         * Only this user's.
+         */
+        actor?: string | null;
+    };
+    url: '/api/v1/audit';
+};
+
+export type ListAuditErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListAuditError = ListAuditErrors[keyof ListAuditErrors];
+
+export type ListAuditResponses = {
+    /**
+     * Successful Response
+     */
+    200: AuditPage;
+};
+
+export type ListAuditResponse = ListAuditResponses[keyof ListAuditResponses];
+
+export type ChangePasswordData = {
+    body: PasswordChange;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/password';
+};
+
+export type ChangePasswordErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
+
+export type ChangePasswordResponses = {
+    /**
+     * Successful Response
+     */
+    200: TokenOut;
+};
+
+export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
 export type LoginData = {
     body: BodyLoginApiV1AuthTokenPost;
     path?: never;
@@ -804,9 +1246,21 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * Too many requests: try again after Retry-After seconds
+     */
+    429: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type LoginError = LoginErrors[keyof LoginErrors];
@@ -842,9 +1296,17 @@ export type EventsData = {
 
 export type EventsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type EventsError = EventsErrors[keyof EventsErrors];
@@ -910,9 +1372,17 @@ export type ListJobsData = {
 
 export type ListJobsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
@@ -941,9 +1411,21 @@ export type SubmitJobData = {
 
 export type SubmitJobErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type SubmitJobError = SubmitJobErrors[keyof SubmitJobErrors];
@@ -970,9 +1452,21 @@ export type CancelJobsData = {
 
 export type CancelJobsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type CancelJobsError = CancelJobsErrors[keyof CancelJobsErrors];
@@ -995,9 +1489,21 @@ export type RerunJobsData = {
 
 export type RerunJobsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type RerunJobsError = RerunJobsErrors[keyof RerunJobsErrors];
@@ -1025,9 +1531,21 @@ export type GetJobData = {
 
 export type GetJobErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type GetJobError = GetJobErrors[keyof GetJobErrors];
@@ -1055,9 +1573,25 @@ export type CancelJobData = {
 
 export type CancelJobErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
@@ -1098,9 +1632,21 @@ export type ReadLogsData = {
 
 export type ReadLogsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type ReadLogsError = ReadLogsErrors[keyof ReadLogsErrors];
@@ -1133,19 +1679,33 @@ export type DownloadLogsData = {
 
 export type DownloadLogsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type DownloadLogsError = DownloadLogsErrors[keyof DownloadLogsErrors];
 
 export type DownloadLogsResponses = {
     /**
-     * Successful Response
+     * The attempt's whole log as text
      */
-    200: unknown;
+    200: string;
 };
+
+export type DownloadLogsResponse = DownloadLogsResponses[keyof DownloadLogsResponses];
 
 export type StreamLogsData = {
     body?: never;
@@ -1172,9 +1732,21 @@ export type StreamLogsData = {
 
 export type StreamLogsErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type StreamLogsError = StreamLogsErrors[keyof StreamLogsErrors];
@@ -1200,9 +1772,25 @@ export type RerunJobData = {
 
 export type RerunJobErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type RerunJobError = RerunJobErrors[keyof RerunJobErrors];
@@ -1223,6 +1811,23 @@ export type MeData = {
     url: '/api/v1/me';
 };
 
+export type MeErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type MeError = MeErrors[keyof MeErrors];
+
 export type MeResponses = {
     /**
      * Successful Response
@@ -1232,12 +1837,386 @@ export type MeResponses = {
 
 export type MeResponse = MeResponses[keyof MeResponses];
 
+export type ListSchedulesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/schedules';
+};
+
+export type ListSchedulesErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListSchedulesError = ListSchedulesErrors[keyof ListSchedulesErrors];
+
+export type ListSchedulesResponses = {
+    /**
+     * Response List Schedules Api V1 Schedules Get
+     *
+     * Successful Response
+     */
+    200: Array<ScheduleOut>;
+};
+
+export type ListSchedulesResponse = ListSchedulesResponses[keyof ListSchedulesResponses];
+
+export type CreateScheduleData = {
+    body: ScheduleIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/schedules';
+};
+
+export type CreateScheduleErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Conflicts with the object's state
+     */
+    409: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type CreateScheduleError = CreateScheduleErrors[keyof CreateScheduleErrors];
+
+export type CreateScheduleResponses = {
+    /**
+     * Successful Response
+     */
+    201: ScheduleOut;
+};
+
+export type CreateScheduleResponse = CreateScheduleResponses[keyof CreateScheduleResponses];
+
+export type PreviewScheduleData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Cron
+         */
+        cron: string;
+        /**
+         * Timezone
+         */
+        timezone?: string;
+        /**
+         * Count
+         */
+        count?: number;
+    };
+    url: '/api/v1/schedules/preview';
+};
+
+export type PreviewScheduleErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type PreviewScheduleError = PreviewScheduleErrors[keyof PreviewScheduleErrors];
+
+export type PreviewScheduleResponses = {
+    /**
+     * Successful Response
+     */
+    200: SchedulePreview;
+};
+
+export type PreviewScheduleResponse = PreviewScheduleResponses[keyof PreviewScheduleResponses];
+
+export type DeleteScheduleData = {
+    body?: never;
+    path: {
+        /**
+         * Schedule Id
+         */
+        schedule_id: string;
+    };
+    query?: never;
+    url: '/api/v1/schedules/{schedule_id}';
+};
+
+export type DeleteScheduleErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type DeleteScheduleError = DeleteScheduleErrors[keyof DeleteScheduleErrors];
+
+export type DeleteScheduleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteScheduleResponse = DeleteScheduleResponses[keyof DeleteScheduleResponses];
+
+export type GetScheduleData = {
+    body?: never;
+    path: {
+        /**
+         * Schedule Id
+         */
+        schedule_id: string;
+    };
+    query?: never;
+    url: '/api/v1/schedules/{schedule_id}';
+};
+
+export type GetScheduleErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type GetScheduleError = GetScheduleErrors[keyof GetScheduleErrors];
+
+export type GetScheduleResponses = {
+    /**
+     * Successful Response
+     */
+    200: ScheduleOut;
+};
+
+export type GetScheduleResponse = GetScheduleResponses[keyof GetScheduleResponses];
+
+export type UpdateScheduleData = {
+    body: SchedulePatch;
+    path: {
+        /**
+         * Schedule Id
+         */
+        schedule_id: string;
+    };
+    query?: never;
+    url: '/api/v1/schedules/{schedule_id}';
+};
+
+export type UpdateScheduleErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * Conflicts with the object's state
+     */
+    409: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type UpdateScheduleError = UpdateScheduleErrors[keyof UpdateScheduleErrors];
+
+export type UpdateScheduleResponses = {
+    /**
+     * Successful Response
+     */
+    200: ScheduleOut;
+};
+
+export type UpdateScheduleResponse = UpdateScheduleResponses[keyof UpdateScheduleResponses];
+
+export type ScheduleJobsData = {
+    body?: never;
+    path: {
+        /**
+         * Schedule Id
+         */
+        schedule_id: string;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/schedules/{schedule_id}/jobs';
+};
+
+export type ScheduleJobsErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ScheduleJobsError = ScheduleJobsErrors[keyof ScheduleJobsErrors];
+
+export type ScheduleJobsResponses = {
+    /**
+     * Successful Response
+     */
+    200: JobPage;
+};
+
+export type ScheduleJobsResponse = ScheduleJobsResponses[keyof ScheduleJobsResponses];
+
+export type TriggerScheduleData = {
+    body?: never;
+    path: {
+        /**
+         * Schedule Id
+         */
+        schedule_id: string;
+    };
+    query?: never;
+    url: '/api/v1/schedules/{schedule_id}/trigger';
+};
+
+export type TriggerScheduleErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type TriggerScheduleError = TriggerScheduleErrors[keyof TriggerScheduleErrors];
+
+export type TriggerScheduleResponses = {
+    /**
+     * Successful Response
+     */
+    201: JobOut;
+};
+
+export type TriggerScheduleResponse = TriggerScheduleResponses[keyof TriggerScheduleResponses];
+
 export type ListSecretsData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/v1/secrets';
 };
+
+export type ListSecretsErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListSecretsError = ListSecretsErrors[keyof ListSecretsErrors];
 
 export type ListSecretsResponses = {
     /**
@@ -1264,9 +2243,25 @@ export type DeleteSecretData = {
 
 export type DeleteSecretErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type DeleteSecretError = DeleteSecretErrors[keyof DeleteSecretErrors];
@@ -1294,9 +2289,21 @@ export type PutSecretData = {
 
 export type PutSecretErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type PutSecretError = PutSecretErrors[keyof PutSecretErrors];
@@ -1321,6 +2328,23 @@ export type GetStatsData = {
     url: '/api/v1/stats';
 };
 
+export type GetStatsErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type GetStatsError = GetStatsErrors[keyof GetStatsErrors];
+
 export type GetStatsResponses = {
     /**
      * Successful Response
@@ -1336,6 +2360,27 @@ export type ListTenantsData = {
     query?: never;
     url: '/api/v1/tenants';
 };
+
+export type ListTenantsErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListTenantsError = ListTenantsErrors[keyof ListTenantsErrors];
 
 export type ListTenantsResponses = {
     /**
@@ -1357,9 +2402,25 @@ export type CreateTenantData = {
 
 export type CreateTenantErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Conflicts with the object's state
+     */
+    409: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type CreateTenantError = CreateTenantErrors[keyof CreateTenantErrors];
@@ -1373,12 +2434,247 @@ export type CreateTenantResponses = {
 
 export type CreateTenantResponse = CreateTenantResponses[keyof CreateTenantResponses];
 
+export type ListUsersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users';
+};
+
+export type ListUsersErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
+
+export type ListUsersResponses = {
+    /**
+     * Response List Users Api V1 Users Get
+     *
+     * Successful Response
+     */
+    200: Array<UserOut>;
+};
+
+export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type CreateUserData = {
+    body: UserIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users';
+};
+
+export type CreateUserErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Conflicts with the object's state
+     */
+    409: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type CreateUserError = CreateUserErrors[keyof CreateUserErrors];
+
+export type CreateUserResponses = {
+    /**
+     * Successful Response
+     */
+    201: UserOut;
+};
+
+export type CreateUserResponse = CreateUserResponses[keyof CreateUserResponses];
+
+export type DeleteUserData = {
+    body?: never;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}';
+};
+
+export type DeleteUserErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * Conflicts with the object's state
+     */
+    409: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type DeleteUserError = DeleteUserErrors[keyof DeleteUserErrors];
+
+export type DeleteUserResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteUserResponse = DeleteUserResponses[keyof DeleteUserResponses];
+
+export type GetUserData = {
+    body?: never;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}';
+};
+
+export type GetUserErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type GetUserError = GetUserErrors[keyof GetUserErrors];
+
+export type GetUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserOut;
+};
+
+export type GetUserResponse = GetUserResponses[keyof GetUserResponses];
+
+export type UpdateUserData = {
+    body: UserPatch;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}';
+};
+
+export type UpdateUserErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * Conflicts with the object's state
+     */
+    409: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
+
+export type UpdateUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserOut;
+};
+
+export type UpdateUserResponse = UpdateUserResponses[keyof UpdateUserResponses];
+
 export type ListWorkersData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/v1/workers';
 };
+
+export type ListWorkersErrors = {
+    /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
+};
+
+export type ListWorkersError = ListWorkersErrors[keyof ListWorkersErrors];
 
 export type ListWorkersResponses = {
     /**
@@ -1405,13 +2701,29 @@ export type DeleteWorkerData = {
 
 export type DeleteWorkerErrors = {
     /**
+     * Missing, invalid or expired token
+     */
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
      * The worker is not offline: drain and stop it first.
      */
     409: unknown;
     /**
-     * Validation Error
+     * The request is not valid
      */
-    422: HttpValidationError;
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type DeleteWorkerError = DeleteWorkerErrors[keyof DeleteWorkerErrors];
@@ -1439,9 +2751,25 @@ export type DrainWorkerData = {
 
 export type DrainWorkerErrors = {
     /**
-     * Validation Error
+     * Missing, invalid or expired token
      */
-    422: HttpValidationError;
+    401: ErrorOut;
+    /**
+     * Your role may not do this
+     */
+    403: ErrorOut;
+    /**
+     * Not found (or another tenant's)
+     */
+    404: ErrorOut;
+    /**
+     * The request is not valid
+     */
+    422: ErrorOut;
+    /**
+     * The database is unavailable: try again after Retry-After seconds
+     */
+    503: ErrorOut;
 };
 
 export type DrainWorkerError = DrainWorkerErrors[keyof DrainWorkerErrors];
@@ -1484,10 +2812,12 @@ export type MetricsData = {
 
 export type MetricsResponses = {
     /**
-     * Successful Response
+     * Prometheus' text format
      */
-    200: unknown;
+    200: string;
 };
+
+export type MetricsResponse = MetricsResponses[keyof MetricsResponses];
 
 export type ReadyzData = {
     body?: never;
@@ -1496,9 +2826,20 @@ export type ReadyzData = {
     url: '/readyz';
 };
 
+export type ReadyzErrors = {
+    /**
+     * MongoDB or RabbitMQ does not answer
+     */
+    503: ReadyOut;
+};
+
+export type ReadyzError = ReadyzErrors[keyof ReadyzErrors];
+
 export type ReadyzResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ReadyOut;
 };
+
+export type ReadyzResponse = ReadyzResponses[keyof ReadyzResponses];
