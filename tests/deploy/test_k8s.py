@@ -108,6 +108,9 @@ def test_workers_dial_the_master_service_and_drain_on_stop() -> None:
                 and m["spec"]["selector"].get("app.kubernetes.io/name") == "worker"]
     # A liveness probe asking the master would kill running jobs whenever the masters are away.
     assert "livenessProbe" not in container("worker")
+    # Ready once connected, asked on the worker's own health port
+    probe = container("worker")["readinessProbe"]["httpGet"]
+    assert (probe["path"], str(probe["port"])) == ("/healthz", env("worker")["WORKER_HEALTH_PORT"])
     grace = services(PLATFORM_FILE)["worker"]["stop_grace_period"]
     default = re.search(r":-(\w+)\}", grace).group(1)  # type: ignore[union-attr]
     assert worker["terminationGracePeriodSeconds"] >= seconds(default)
