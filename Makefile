@@ -17,7 +17,7 @@ DASHBOARD_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.h
 	frontend/tsconfig.app.json frontend/package.json
 PLAYWRIGHT_ARGS ?=
 
-.PHONY: install lock infra-up infra-down dev test test-python test-frontend test-cluster frontend client bench
+.PHONY: install lock infra-up infra-down dev test test-python test-frontend test-cluster frontend client bench bench-fleet
 
 install: $(STAMP)
 
@@ -97,7 +97,17 @@ $(BENCH_STAMP): benchmarks/requirements.txt | $(STAMP)
 	touch $@
 
 # Throughput, latency and idle CPU side by side with Celery (benchmarks/run.py); BENCH_ARGS
-# passes options, e.g. make bench BENCH_ARGS="--jobs 500 --profile".
+# passes options, e.g. make bench BENCH_ARGS="--jobs 500 --profile". Then bench-fleet.
 BENCH_ARGS ?=
 bench: install $(BENCH_STAMP)
 	@scripts/with-infra.sh $(PY) benchmarks/run.py $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-fleet
+
+# One master holding FLEET_SESSIONS simulated workers (benchmarks/fleet.py, about two minutes at
+# the default 1,000): time to all online, heartbeats, the master's RSS and event-loop lag, jobs
+# across the fleet. FLEET_ARGS passes options, e.g. make bench-fleet FLEET_SESSIONS=2000
+# FLEET_ARGS=--profile.
+FLEET_SESSIONS ?= 1000
+FLEET_ARGS ?=
+bench-fleet: install $(BENCH_STAMP)
+	@scripts/with-infra.sh $(PY) benchmarks/fleet.py --sessions $(FLEET_SESSIONS) $(FLEET_ARGS)
