@@ -38,6 +38,15 @@ def what(job: dict[str, Any]) -> str:
     return job.get("name") or job.get("command") or shlex.join(job.get("argv") or [])
 
 
+def job_table(items: list[dict[str, Any]]) -> None:
+    output.table(["ID", "STATUS", "EXIT", "WORKER", "CREATED", "COMMAND"], [
+        [job.get("id"), output.status(job.get("status")), job.get("exit_code"),
+         job.get("worker_name") or job.get("worker"), output.when(job.get("created_at")),
+         output.short(what(job))]
+        for job in items
+    ])
+
+
 def list_jobs(ctx: typer.Context, status: JobStatus | None, label: str | None,
               worker: str | None, search: str | None, limit: int | None, as_json: bool) -> None:
     with api(ctx) as client:
@@ -46,14 +55,7 @@ def list_jobs(ctx: typer.Context, status: JobStatus | None, label: str | None,
     if as_json:
         output.print_json(page)
         return
-    rows = []
-    for job in page.get("items", []):
-        rows.append([
-            job.get("id"), output.status(job.get("status")), job.get("exit_code"),
-            job.get("worker_name") or job.get("worker"), output.when(job.get("created_at")),
-            output.short(what(job)),
-        ])
-    output.table(["ID", "STATUS", "EXIT", "WORKER", "CREATED", "COMMAND"], rows)
+    job_table(page.get("items", []))
     if page.get("next_cursor") and output.is_terminal():
         output.note("jobrunner: more jobs match; --limit shows up to 500")
 
