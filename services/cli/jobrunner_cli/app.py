@@ -59,6 +59,8 @@ app.add_typer(tenants.app, name="tenants")
 app.command()(auth.login)
 app.command()(auth.logout)
 app.command()(auth.profiles)
+app.command()(auth.whoami)
+app.command()(auth.password)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

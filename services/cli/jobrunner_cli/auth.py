@@ -1,4 +1,4 @@
-"""`jobrunner login`, `jobrunner logout`, `jobrunner profiles`: logins kept per profile."""
+"""`jobrunner login`, `logout`, `profiles`, `whoami` and `password`: logins kept per profile."""
 
 import getpass
 import os
@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from . import config, output
-from .client import Api, detail_of
-from .common import JsonOption, State
-from .errors import AuthProblem, CliError
+from .client import Api, detail_of, retry_after
+from .common import JsonOption, State, api
+from .errors import AuthProblem, CliError, UsageProblem
+from .secrets import is_terminal_input, read_password
 
 
 def profile_of(ctx: typer.Context) -> str:
@@ -50,7 +51,9 @@ def login(
     with Api(config.Target(name, url, None)) as client, client.translated():
         response = client.http.post("/auth/token", data={"username": username,
                                                          "password": password})
-    if response.status_code in (400, 401, 422, 429):
+    if response.status_code == 429:  # throttled: the password was not even checked
+        raise AuthProblem(f"login failed: {detail_of(response)} ({retry_after(response)})")
+    if response.status_code in (400, 401, 422):
         raise AuthProblem(f"login failed: {detail_of(response)}")
     client.check(response)
     try:
@@ -88,3 +91,71 @@ def profiles(ctx: typer.Context, as_json: JsonOption = False) -> None:
         [r["name"], r["api_url"], r["username"], "yes" if r["logged_in"] else "no",
          "yes" if r["active"] else None] for r in rows
     ])
+
+
+def whoami(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Who the token is: username, role and tenant."""
+    with api(ctx) as client:
+        me = client.get("/me")
+    if as_json:
+        output.print_json(me)
+        return
+    tenant = me.get("tenant") or {}
+    output.fields([
+        ("username", me.get("username")),
+        ("role", me.get("role")),
+        ("tenant", tenant.get("name")),
+        ("platform admin", "yes" if me.get("platform_admin") else "no"),
+        ("api", client.target.api_url),
+        ("profile", client.target.profile),
+    ])
+
+
+def passwords_from_stdin() -> tuple[str, str]:
+    lines = sys.stdin.read().splitlines() if sys.stdin is not None else []
+    if len(lines) < 2 or not lines[0] or not lines[1]:
+        raise UsageProblem("--password-stdin wants two lines: the current password, then the "
+                           "new one")
+    return lines[0], lines[1]
+
+
+def password(
+    ctx: typer.Context,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin",
+        help="Read two lines from standard input, the current password then the new one, "
+             "instead of asking.")] = False,
+) -> None:
+    """Change your own password (asked: the current one, then the new one twice). The new
+    token is saved in the profile, as `jobrunner login` saves one; your other logins end."""
+    name = profile_of(ctx)
+    if password_stdin:
+        current, new = passwords_from_stdin()
+    elif is_terminal_input():
+        current = getpass.getpass("Current password: ")
+        new = read_password("New password", False)
+    else:
+        raise UsageProblem("no terminal to ask the passwords on: pass --password-stdin and "
+                           "them on standard input (the current one, then the new one)")
+    with api(ctx) as client:
+        client.require_token()
+        username = config.saved_profile(name).get("username") or client.get("/me")["username"]
+        with client.translated():
+            response = client.http.post("/auth/password", json={"current_password": current,
+                                                                "new_password": new})
+        if response.status_code == 403:  # the current password is wrong: as a failed login
+            raise AuthProblem(f"password not changed: {detail_of(response)}")
+        if response.status_code == 422:  # the policy (length, the username in it)
+            raise CliError(f"password not changed: {detail_of(response)}")
+        client.check(response)
+        try:
+            token = response.json()["access_token"]
+        except (ValueError, KeyError, TypeError):
+            raise CliError("the API answered the password change without a token: log in "
+                           "again with the new password") from None
+    path = config.store_login(name, client.target.api_url, token, username)
+    print(f"password of {username} changed; the new token is saved (profile {name}, in {path}); "
+          "your other logins end")
+    if os.environ.get("JOBRUNNER_TOKEN"):
+        output.note("jobrunner: JOBRUNNER_TOKEN is set, and its token no longer works: unset it "
+                    "to use the saved one")

@@ -2,7 +2,10 @@
 
 import contextlib
 import json
+import math
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -50,6 +53,20 @@ def detail_of(response: httpx.Response) -> str:
     return json.dumps(detail)
 
 
+def retry_after(response: httpx.Response) -> str:
+    """The Retry-After of a 429 in words: `retry after 30 s` (seconds, or an HTTP date)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return f"retry after {int(value)} s"
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return "retry later"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"retry after {max(0, math.ceil((moment - datetime.now(UTC)).total_seconds()))} s"
+
+
 class Api:
     """One API (base URL + token). Use as a context manager."""
 
@@ -92,6 +109,9 @@ class Api:
                 f"not logged in, or the token expired or was refused: "
                 f"{login_hint(self.target.profile)} ({detail_of(response)})"
             )
+        if response.status_code == 429:
+            raise CliError(f"{detail_of(response)} (HTTP 429: {retry_after(response)})")
+        # A 403's detail says which role the action needs (SPEC §3): printed as it is.
         if response.status_code >= 400:
             raise CliError(f"{detail_of(response)} (HTTP {response.status_code})")
         return response

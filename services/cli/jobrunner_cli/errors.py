@@ -4,9 +4,9 @@
 | --- | --- |
 | 0 | success |
 | the job's own | `submit --wait`: the job's exit code (0-255) |
-| 1 | the API refused the request (its `detail` is printed), or another failure |
+| 1 | the API refused the request (its `detail` is printed; a 403 names the role the action needs, a 429 the Retry-After seconds), or another failure |
 | 2 | bad usage: an unknown option, a value the CLI rejects before asking the API |
-| 3 | not logged in, the token expired or was refused, or a login failed |
+| 3 | not logged in, the token expired or was refused, or a login failed (wrong password, or throttled: 429 with its Retry-After); `jobrunner password`: the current password is wrong |
 | 4 | the API cannot be reached, did not answer in time, or a log stream was lost |
 | 124 | `submit --wait`: the job timed out |
 | 125 | `submit --wait`: the job ended without an exit code (cancelled, or failed by the platform: its worker lost, a secret missing) |

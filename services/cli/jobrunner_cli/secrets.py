@@ -20,14 +20,39 @@ def read_value(label: str, given: str | None, *, confirm: bool = False) -> str:
     """`given`, else a hidden prompt on a terminal, else stdin without its final line break."""
     if given is not None:
         return given
-    if sys.stdin is not None and sys.stdin.isatty():
+    if is_terminal_input():
         value = getpass.getpass(f"{label}: ")
         if confirm and getpass.getpass(f"{label} (again): ") != value:
             raise UsageProblem("the two entries differ")
         return value
+    return read_stdin()
+
+
+def read_stdin() -> str:
+    """Standard input, without its final line break."""
     value = sys.stdin.read() if sys.stdin is not None else ""
     # `echo "$TOKEN" | jobrunner secrets set NAME` must store the token, not token + newline.
     return value[:-2] if value.endswith("\r\n") else value.removesuffix("\n")
+
+
+def is_terminal_input() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def read_password(label: str, from_stdin: bool, *, confirm: bool = True) -> str:
+    """A password: standard input with --password-stdin (without its final line break), else
+    asked on the terminal, hidden (twice with `confirm`). Never empty."""
+    if from_stdin:
+        value = read_stdin()
+    elif is_terminal_input():
+        value = read_value(label, None, confirm=confirm)
+    else:
+        # getpass would read standard input anyway, after a warning: say what to do instead.
+        raise UsageProblem("no terminal to ask the password on: pass --password-stdin and the "
+                           "password on standard input")
+    if not value:
+        raise UsageProblem(f"empty password ({label})")
+    return value
 
 
 @app.command("set")
