@@ -5,6 +5,7 @@ The worker here is a bare python-socketio client playing the protocol of SPEC §
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -142,13 +143,55 @@ async def test_a_bad_key_is_refused_at_connect(platform, tenant: Tenant) -> None
     worker = FakeWorker(platform.master_url, "jrw_wrong", capacity=1)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await worker.connect()
-    assert worker.refusals == [{"message": "invalid or revoked API key"}]
+    assert worker.refusals == [{"message": "invalid, revoked or expired API key"}]
     submit_key = None
     with tenant.client() as client:
         submit_key = client.post("/api-keys", json={"name": "s", "kind": "submit"}).json()["key"]
     worker = FakeWorker(platform.master_url, submit_key, capacity=1)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await worker.connect()
+
+
+async def test_a_session_ends_when_its_key_expires_and_is_refused_after(
+    platform, tenant: Tenant
+) -> None:
+    # Given a worker connected with a key that expires in 3 s
+    expires_at = datetime.now(UTC) + timedelta(seconds=3)
+    with tenant.client() as client:
+        created = client.post("/api-keys", json={"name": "brief", "kind": "worker",
+                                                 "expires_at": expires_at.isoformat()})
+        assert created.status_code == 201, created.text
+    worker = FakeWorker(platform.master_url, created.json()["key"], capacity=1)
+    ended = asyncio.Event()
+    worker.sio.on("disconnect", lambda *_: ended.set(), namespace=names.WORKERS_NAMESPACE)
+    await worker.connect()
+    try:
+        # Then the master ends the session once the key expired, not before
+        await asyncio.wait_for(ended.wait(), 10)
+        assert datetime.now(UTC) >= expires_at
+    finally:
+        await worker.close()
+    # And the key is refused from then on, with a reason that names expiry
+    again = FakeWorker(platform.master_url, created.json()["key"], capacity=1)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect()
+    assert again.refusals == [{"message": "invalid, revoked or expired API key"}]
+
+
+async def test_a_session_whose_key_expires_later_stays(platform, tenant: Tenant) -> None:
+    # Given a worker whose key expires in an hour: it is not cut meanwhile
+    expires_at = datetime.now(UTC) + timedelta(hours=1)
+    with tenant.client() as client:
+        key = client.post("/api-keys", json={"name": "later", "kind": "worker",
+                                             "expires_at": expires_at.isoformat()}).json()["key"]
+    worker = FakeWorker(platform.master_url, key, capacity=1)
+    await worker.connect()
+    try:
+        job = tenant.submit(command="true")
+        assert (await asyncio.wait_for(worker.assigned.get(), 10))["job_id"] == job["id"]
+        assert worker.sio.connected
+    finally:
+        await worker.close()
 
 
 async def test_a_label_set_that_appears_while_consuming_is_consumed_too(

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import socketio
@@ -35,6 +36,7 @@ from jobrunner_shared.messages import (
     LogBatchEvent,
     WorkerAuth,
     WorkerEvent,
+    utcnow,
 )
 from jobrunner_shared.secretbox import SecretBox
 
@@ -53,6 +55,7 @@ class WorkerSession:
     slots: SlotConsumer
     draining: bool = False
     tasks: set[asyncio.Task] = field(default_factory=set)
+    expiry: asyncio.TimerHandle | None = None  # cuts the session when its key expires
 
     def ref(self) -> dict[str, str]:
         return {"tenant_id": self.tenant_id, "worker_id": self.worker_id,
@@ -95,6 +98,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
                                  self._publish_unrunnable)
         self.sessions: dict[str, WorkerSession] = {}
         self.shutting_down = False
+        self._cuts: set[asyncio.Task] = set()  # disconnects of expired keys, under way
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event in self.HANDLERS:  # known names only: a client cannot add label values
@@ -121,6 +125,8 @@ class WorkersNamespace(socketio.AsyncNamespace):
             record=lambda job: self._record_assigned(session, job),
         )
         self.sessions[sid] = session
+        if owner.expires_at is not None:
+            self._cut_at_expiry(session, owner.expires_at)
         await self.relay.publish(session.event("connected"), amqp.HEARTBEATS,
                                  names.WORKER_CONNECTED_KEY)
         log.info("worker %s (%s) connected for tenant %s, capacity %s, labels %s",
@@ -132,6 +138,8 @@ class WorkersNamespace(socketio.AsyncNamespace):
         session = self.sessions.pop(sid, None)
         if session is None:
             return
+        if session.expiry is not None:
+            session.expiry.cancel()
         await session.slots.close()
         for task in session.tasks:
             task.cancel()
@@ -302,6 +310,20 @@ class WorkersNamespace(socketio.AsyncNamespace):
 
         await asyncio.gather(*(add(session) for session in self._of_tenant(tenant_id)
                                if set(labels) <= set(session.auth.labels)))
+
+    def _cut_at_expiry(self, session: WorkerSession, expires_at: datetime) -> None:
+        """At its key's expires_at, end the session as a revocation does: its reconnects are
+        refused (auth.py), so the worker sees the same reason, which names expiry."""
+        def cut() -> None:
+            if self.sessions.get(session.sid) is session:
+                log.info("cutting worker %s: its API key expired", session.worker_id)
+                # Not one of session.tasks: on_disconnect cancels those, this one included.
+                task = asyncio.get_running_loop().create_task(self.disconnect(session.sid))
+                self._cuts.add(task)
+                task.add_done_callback(self._cuts.discard)
+
+        delay = (expires_at - utcnow()).total_seconds()
+        session.expiry = asyncio.get_running_loop().call_later(max(0.0, delay), cut)
 
     async def key_revoked(self, tenant_id: str, key_id: str) -> None:
         for session in self._of_tenant(tenant_id):
