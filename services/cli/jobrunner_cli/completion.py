@@ -1,4 +1,5 @@
-"""Shell completion of what only the API knows: worker, key and secret names, recent job ids.
+"""Shell completion of what only the API knows: worker, key, secret and schedule names, users,
+recent job ids.
 
 Best effort and quick: not logged in, the API down or slow (TIMEOUT_SECONDS), and there are
 simply no suggestions. Typer's own completion (`--install-completion`) calls these.
@@ -50,3 +51,13 @@ def jobs(ctx: typer.Context, incomplete: str) -> Suggestions:
     items = page.get("items") if isinstance(page, dict) else []
     return matching(items, incomplete, "id",
                     lambda j: f"{j.get('status')}: {j.get('name') or j.get('command') or ''}"[:60])
+
+
+def schedules(ctx: typer.Context, incomplete: str) -> Suggestions:
+    return matching(fetch(ctx, "/schedules"), incomplete, "name",
+                    lambda s: f"{s.get('cron')} {s.get('timezone')}"
+                              + ("" if s.get("enabled") else ", paused"))
+
+
+def users(ctx: typer.Context, incomplete: str) -> Suggestions:
+    return matching(fetch(ctx, "/users"), incomplete, "username", lambda u: f"{u.get('role')}")
