@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 NODE_STAMP := frontend/node_modules/.jobrunner-installed
 DASHBOARD := frontend/dist/index.html
 DASHBOARD_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
-	frontend/tsconfig.app.json frontend/package.json
+	frontend/tsconfig.app.json frontend/package.json VERSION
 PLAYWRIGHT_ARGS ?=
 
 .PHONY: install lock infra-up infra-down dev test test-python test-frontend test-cluster frontend client bench bench-fleet

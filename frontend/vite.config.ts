@@ -1,5 +1,6 @@
 import { tanstackRouter } from "@tanstack/router-plugin/vite";
 import react from "@vitejs/plugin-react";
+import { readFileSync } from "node:fs";
 import type { ProxyOptions } from "vite";
 import { defineConfig } from "vitest/config";
 
@@ -9,7 +10,12 @@ const api = process.env.JOBRUNNER_API_URL ?? "http://localhost:8000";
 // http-proxy streams responses through as they come, so SSE passes unbuffered.
 const proxy: Record<string, ProxyOptions> = { "/api": { target: api, changeOrigin: true } };
 
+// The platform's version, for the footer: the repository's VERSION file (in the image: copied
+// beside frontend/ by frontend/Dockerfile).
+const version = readFileSync(new URL("../VERSION", import.meta.url), "utf8").trim();
+
 export default defineConfig({
+  define: { __JOBRUNNER_VERSION__: JSON.stringify(version) },
   plugins: [
     tanstackRouter({ target: "react", autoCodeSplitting: true }),
     react(),
