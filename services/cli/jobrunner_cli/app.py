@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from . import auth, jobs, keys, logs, schedules, secrets, submit, tenants, users, workers
+from . import (audit, auth, jobs, keys, logs, schedules, secrets, submit, tenants, users,
+               workers)
 from .client import package_version
 from .common import State
 from .errors import FAILED, INTERRUPTED, USAGE, CliError
@@ -20,7 +21,7 @@ from .errors import FAILED, INTERRUPTED, USAGE, CliError
 app = typer.Typer(
     name="jobrunner",
     help="The command line of a jobrunner platform: submit jobs, follow their output, manage "
-         "workers, keys, secrets, schedules, users and tenants.\n\n"
+         "workers, keys, secrets, schedules, users and tenants, read the audit log.\n\n"
          "The API and token: JOBRUNNER_API_URL and JOBRUNNER_TOKEN, else what `jobrunner login` "
          "saved for the profile (--profile, else JOBRUNNER_PROFILE, else `default`).",
     pretty_exceptions_enable=False,
@@ -58,6 +59,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(users.app, name="users")
+app.command("audit")(audit.audit)
 app.command()(auth.login)
 app.command()(auth.logout)
 app.command()(auth.profiles)
