@@ -197,3 +197,49 @@ def test_secrets_set_list_delete_and_submit_with_a_secret(platform, start_worker
     assert gone.returncode == 1 and "(HTTP 404)" in gone.stderr
     assert gone.stderr.count("\n") == 1
     assert "CLI_TOKEN" not in jobrunner(url, tmp_path, "secrets", "list").stdout
+
+
+def test_schedules_create_trigger_and_jobs(platform, start_worker, tmp_path: Path) -> None:
+    # Given a logged-in tenant admin with a worker
+    name, password, tenant = new_tenant(platform, "cli-sch")
+    url = platform.api_url
+    start_worker(tenant.worker_key(), name="cli-schedule-worker")
+    tenant.wait_workers_online(1)
+    assert jobrunner(url, tmp_path, "login", "-u", name, "-p", password).returncode == 0
+
+    # `schedules create` prints the expression in words and its next five fire times
+    created = jobrunner(url, tmp_path, "schedules", "create", "cli-nightly", "--cron",
+                        "30 2 * * *", "--timezone", "Europe/Paris", "--", "echo", "from schedule")
+    assert created.returncode == 0, created.stderr
+    lines = created.stdout.splitlines()
+    assert lines[0].startswith("created schedule cli-nightly (") and "Europe/Paris" in lines[0]
+    runs = [line.strip() for line in lines[2:]]
+    assert len(runs) == 5 and all(run.endswith(("+01:00", "+02:00")) for run in runs)
+    assert all(" 02:30:00 " in run for run in runs)
+    # The list's NEXT RUN is in local time (UTC here): 02:30 in Paris is 00:30 or 01:30 UTC
+    listed = jobrunner(url, tmp_path, "schedules", "list", TZ="UTC")
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines()[1].split()[:9] == ["cli-nightly", "30", "2", "*", "*", "*",
+                                                         "Europe/Paris", "active", runs[0][:10]]
+
+    # `trigger` makes the job now and prints its id; `--wait` ends with its exit code
+    triggered = jobrunner(url, tmp_path, "schedules", "trigger", "cli-nightly")
+    assert triggered.returncode == 0, triggered.stderr
+    job_id = triggered.stdout.strip()
+    assert tenant.wait_final(job_id)["status"] == "succeeded"
+    assert jobrunner(url, tmp_path, "logs", job_id).stdout.strip() == "from schedule"
+
+    # `jobs` lists what the schedule made; paused, it stays listed as paused
+    made = json.loads(jobrunner(url, tmp_path, "schedules", "jobs", "cli-nightly",
+                                "--json").stdout)
+    assert [job["id"] for job in made["items"]] == [job_id]
+    assert made["items"][0]["schedule_id"]
+    table = jobrunner(url, tmp_path, "schedules", "jobs", "cli-nightly")
+    assert table.returncode == 0 and job_id in table.stdout and "succeeded" in table.stdout
+    assert jobrunner(url, tmp_path, "schedules", "pause", "cli-nightly").returncode == 0
+    shown = json.loads(jobrunner(url, tmp_path, "schedules", "show", "cli-nightly",
+                                 "--json").stdout)
+    assert shown["enabled"] is False and shown["next_run_at"] is None
+    assert shown["last_job_id"] == job_id
+    assert jobrunner(url, tmp_path, "schedules", "delete", "cli-nightly").returncode == 0
+    assert "cli-nightly" not in jobrunner(url, tmp_path, "schedules", "list").stdout
