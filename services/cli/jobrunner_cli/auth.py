@@ -52,7 +52,8 @@ def login(
         response = client.http.post("/auth/token", data={"username": username,
                                                          "password": password})
     if response.status_code == 429:  # throttled: the password was not even checked
-        raise AuthProblem(f"login failed: {detail_of(response)} ({retry_after(response)})")
+        hint = retry_after(response)
+        raise AuthProblem(f"login failed: {detail_of(response)}" + (f" ({hint})" if hint else ""))
     if response.status_code in (400, 401, 422):
         raise AuthProblem(f"login failed: {detail_of(response)}")
     client.check(response)

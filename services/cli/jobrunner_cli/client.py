@@ -53,18 +53,26 @@ def detail_of(response: httpx.Response) -> str:
     return json.dumps(detail)
 
 
-def retry_after(response: httpx.Response) -> str:
-    """The Retry-After of a 429 in words: `retry after 30 s` (seconds, or an HTTP date)."""
+def retry_after_seconds(response: httpx.Response) -> int | None:
+    """A 429's Retry-After in seconds (it may be given as seconds or as an HTTP date)."""
     value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
-        return f"retry after {int(value)} s"
+        return int(value)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        return "retry later"
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return f"retry after {max(0, math.ceil((moment - datetime.now(UTC)).total_seconds()))} s"
+    return max(0, math.ceil((moment - datetime.now(UTC)).total_seconds()))
+
+
+def retry_after(response: httpx.Response) -> str | None:
+    """When to try again, in words, unless the API's detail already says it in seconds."""
+    seconds = retry_after_seconds(response)
+    if seconds is None:
+        return "retry later"
+    return None if f"{seconds} s" in detail_of(response) else f"retry after {seconds} s"
 
 
 class Api:
@@ -110,7 +118,8 @@ class Api:
                 f"{login_hint(self.target.profile)} ({detail_of(response)})"
             )
         if response.status_code == 429:
-            raise CliError(f"{detail_of(response)} (HTTP 429: {retry_after(response)})")
+            hint = retry_after(response)
+            raise CliError(f"{detail_of(response)} (HTTP 429{': ' + hint if hint else ''})")
         # A 403's detail says which role the action needs (SPEC §3): printed as it is.
         if response.status_code >= 400:
             raise CliError(f"{detail_of(response)} (HTTP {response.status_code})")
