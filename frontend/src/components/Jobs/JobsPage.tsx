@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { fromLocalInput, toLocalInput } from "../../lib/format";
 import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
+import { useRole } from "../Common/useRole";
 import { describeCancel, describeRerun } from "./bulk";
 import { JobsTable, type Selection } from "./JobsTable";
 import { useJobEvents } from "./useJobEvents";
@@ -38,6 +39,8 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
       }),
   };
   const bulk = useBulkJobs();
+  const { can } = useRole();
+  const control = can("controlJobs");
   const [done, setDone] = useState<string | null>(null);
   const picked = shown.filter((job) => selected.has(job.id)).map((job) => job.id);
   const act = (action: "cancel" | "rerun") => {
@@ -73,9 +76,11 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
         <span className="muted live-state" role="status" aria-label="Updates">
           {live ? "● Live" : "○ Refreshing every 2 s"}
         </span>
-        <Link to="/jobs/new" className="button primary">
-          New job
-        </Link>
+        {can("submitJobs") && (
+          <Link to="/jobs/new" className="button primary">
+            New job
+          </Link>
+        )}
       </div>
       <form className="filters" role="search" aria-label="Filter jobs" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
@@ -156,7 +161,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
       <ErrorMessage error={page.error} title="Could not load jobs" />
       {page.data && (
         <>
-          {shown.length > 0 && (
+          {control && shown.length > 0 && (
             <div className="bulk-bar" role="toolbar" aria-label="Selected jobs">
               <span className="muted" aria-live="polite">
                 {picked.length ? `${picked.length} selected` : "Select jobs to cancel or rerun them together"}
@@ -191,7 +196,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
             </p>
           )}
           {shown.length ? (
-            <JobsTable jobs={shown} caption={`Jobs, ${sort.label.toLowerCase()}`} selection={selection} time={byEnd ? "finished" : "created"} />
+            <JobsTable jobs={shown} caption={`Jobs, ${sort.label.toLowerCase()}`} selection={control ? selection : undefined} time={byEnd ? "finished" : "created"} />
           ) : (
             <p className="empty">
               {filtered ? "No job matches these filters." : byEnd ? "No job has ended yet." : "No jobs yet."}

@@ -3,12 +3,14 @@ import { type FormEvent, useState } from "react";
 import { deleteSecret, listSecrets, putSecret, type SecretOut } from "../../client";
 import { formatDate } from "../../lib/format";
 import { ConfirmButton } from "../Common/ConfirmButton";
+import { useRole } from "../Common/useRole";
 import { ErrorMessage } from "../Common/ErrorMessage";
 
 // A tenant's secrets: set (create or replace), list by name and date, delete. The API never
 // returns a value, so neither does this page; the value field is cleared once it is sent.
 export function SecretsPage() {
   const queryClient = useQueryClient();
+  const manage = useRole().can("manageSecrets");
   const secrets = useQuery({
     queryKey: ["secrets"],
     queryFn: async () => (await listSecrets({ throwOnError: true })).data,
@@ -44,6 +46,7 @@ export function SecretsPage() {
   return (
     <>
       <h1>Secrets</h1>
+      {manage && (
       <section aria-labelledby="set-secret-title" className="card">
         <h2 id="set-secret-title">Set a secret</h2>
         <p className="muted">
@@ -81,6 +84,7 @@ export function SecretsPage() {
           </p>
         )}
       </section>
+      )}
       <section aria-labelledby="secrets-title">
         <h2 id="secrets-title">Your secrets</h2>
         <ErrorMessage error={secrets.error} title="Could not load secrets" />
@@ -95,9 +99,11 @@ export function SecretsPage() {
                   <th scope="col">Name</th>
                   <th scope="col">Created</th>
                   <th scope="col">Updated</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  {manage && (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -105,7 +111,7 @@ export function SecretsPage() {
                   <SecretRow
                     key={secret.name}
                     secret={secret}
-                    onDelete={() => remove.mutate(secret.name)}
+                    onDelete={manage ? () => remove.mutate(secret.name) : undefined}
                     busy={remove.isPending && remove.variables === secret.name}
                   />
                 ))}
@@ -118,15 +124,18 @@ export function SecretsPage() {
   );
 }
 
-function SecretRow({ secret, onDelete, busy }: { secret: SecretOut; onDelete: () => void; busy: boolean }) {
+/** onDelete: only for those who may delete it. */
+function SecretRow({ secret, onDelete, busy }: { secret: SecretOut; onDelete?: () => void; busy: boolean }) {
   return (
     <tr aria-label={`Secret ${secret.name}`}>
       <td className="mono">{secret.name}</td>
       <td className="nowrap">{formatDate(secret.created_at)}</td>
       <td className="nowrap">{formatDate(secret.updated_at)}</td>
-      <td className="nowrap">
-        <ConfirmButton label="Delete" name={`Delete ${secret.name}`} confirm="Yes, delete" onConfirm={onDelete} busy={busy} />
-      </td>
+      {onDelete && (
+        <td className="nowrap">
+          <ConfirmButton label="Delete" name={`Delete ${secret.name}`} confirm="Yes, delete" onConfirm={onDelete} busy={busy} />
+        </td>
+      )}
     </tr>
   );
 }

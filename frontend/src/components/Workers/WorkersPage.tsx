@@ -4,11 +4,13 @@ import { formatDate, timeAgo } from "../../lib/format";
 import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { StatusBadge } from "../Common/StatusBadge";
+import { useRole } from "../Common/useRole";
 import { Labels } from "../Jobs/JobsTable";
 import { useWorkers } from "../Jobs/queries";
 
 export function WorkersPage() {
   const workers = useWorkers();
+  const manage = useRole().can("manageWorkers");
   const queryClient = useQueryClient();
   const drain = useMutation({
     mutationFn: async (id: string) => (await drainWorker({ path: { worker_id: id }, throwOnError: true })).data,
@@ -52,9 +54,11 @@ export function WorkersPage() {
                 <th scope="col">Running / capacity</th>
                 <th scope="col" className="hide-phone">Last heartbeat</th>
                 <th scope="col" className="hide-phone">Version</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {manage && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -77,6 +81,7 @@ export function WorkersPage() {
                     {timeAgo(w.last_heartbeat)}
                   </td>
                   <td className="mono hide-phone">{w.version || "—"}</td>
+                  {manage && (
                   <td className="nowrap">
                     {w.status === "offline" ? (
                       <ConfirmButton
@@ -98,6 +103,7 @@ export function WorkersPage() {
                       </button>
                     )}
                   </td>
+                  )}
                 </tr>
               ))}
             </tbody>
