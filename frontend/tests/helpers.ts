@@ -95,3 +95,20 @@ export async function waitFinal(id: string, timeoutMs = 30_000): Promise<{ id: s
     await new Promise((done) => setTimeout(done, 200));
   }
 }
+
+/** Any request to the API (as the e2e tenant's admin unless a token is given): the response. */
+export async function api(method: string, path: string, body?: unknown, token?: string): Promise<Response> {
+  return fetch(`${env.apiURL}/api/v1${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token ?? (await apiToken())}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** A name no other run or spec uses. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}

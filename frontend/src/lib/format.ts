@@ -70,3 +70,37 @@ export function fromLocalInput(value: string): string | undefined {
   const date = new Date(value); // no zone in the value: the browser reads it as local time
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
+
+/** An instant relative to now, either way: "in 5m", "in 2h 10m", "3m ago", "just now". */
+export function relativeTime(value: string | null | undefined, now = Date.now()): string {
+  if (!value) return "—";
+  const seconds = Math.round((new Date(value).getTime() - now) / 1000);
+  if (Number.isNaN(seconds)) return "—";
+  if (seconds <= 0) return timeAgo(value, now);
+  if (seconds < 5) return "in a moment";
+  if (seconds < 60) return `in ${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `in ${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `in ${hours}h ${minutes % 60}m` : `in ${hours}h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 && days < 7 ? `in ${days}d ${hours % 24}h` : `in ${days}d`;
+}
+
+/** An instant as a wall clock of a time zone (a schedule's), e.g. "Wed, Dec 2, 2026, 09:30". */
+export function formatDateIn(value: string | null | undefined, timeZone: string): string {
+  if (!value) return "—";
+  const options: Intl.DateTimeFormatOptions = {
+    weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  };
+  try {
+    return new Date(value).toLocaleString(undefined, { ...options, timeZone });
+  } catch {
+    return new Date(value).toLocaleString(undefined, options); // a zone this browser does not know
+  }
+}
+
+/** The browser's own IANA time zone (the default of a new schedule). */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}

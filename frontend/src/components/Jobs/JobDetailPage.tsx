@@ -1,11 +1,12 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
-import type { JobOut } from "../../client";
+import { getSchedule, type JobOut } from "../../client";
 import { errorMessage } from "../../lib/api";
 import { handleApiError } from "../../lib/queryClient";
 import { formatDate, formatDuration, jobTitle } from "../../lib/format";
 import { ErrorMessage } from "../Common/ErrorMessage";
+import { useRole } from "../Common/useRole";
 import { StatusBadge } from "../Common/StatusBadge";
 import { RetryCountdown } from "./RetryCountdown";
 import { downloadLog } from "./download";
@@ -28,6 +29,7 @@ function JobDetail({ job }: { job: JobOut }) {
   const [chosenAttempt, setChosenAttempt] = useState<number | null>(null);
   const attempt = chosenAttempt ?? job.attempt;
   const final = isFinal(job.status);
+  const { can } = useRole();
 
   return (
     <>
@@ -39,6 +41,7 @@ function JobDetail({ job }: { job: JobOut }) {
           <span className="mono">{jobTitle(job)}</span> <StatusBadge status={job.status} />{" "}
           <RetryCountdown job={job} />
         </h1>
+        {can("controlJobs") && (
         <div className="actions">
           <button type="button" className="danger" disabled={final || cancel.isPending} onClick={() => cancel.mutate()}>
             {cancel.isPending ? "Cancelling…" : "Cancel"}
@@ -55,6 +58,7 @@ function JobDetail({ job }: { job: JobOut }) {
             {rerun.isPending ? "Starting…" : "Rerun"}
           </button>
         </div>
+        )}
       </div>
       <ErrorMessage error={cancel.error} title="Cancel failed" />
       <ErrorMessage error={rerun.error} title="Rerun failed" />
@@ -110,6 +114,14 @@ function JobMetadata({ job }: { job: JobOut }) {
             <dd className="mono">{job.secrets.join(", ")}</dd>
           </>
         )}
+        {job.schedule_id && (
+          <>
+            <dt>Schedule</dt>
+            <dd>
+              <ScheduleLink scheduleId={job.schedule_id} />
+            </dd>
+          </>
+        )}
         {job.rerun_of && (
           <>
             <dt>Rerun of</dt>
@@ -122,6 +134,22 @@ function JobMetadata({ job }: { job: JobOut }) {
         )}
       </dl>
     </section>
+  );
+}
+
+/** The schedule that made the job, by name (its id if it is gone). */
+function ScheduleLink({ scheduleId }: { scheduleId: string }) {
+  const schedule = useQuery({
+    queryKey: ["schedule", scheduleId],
+    queryFn: async () => (await getSchedule({ path: { schedule_id: scheduleId }, throwOnError: true })).data,
+    retry: false,
+    staleTime: 60_000,
+  });
+  if (schedule.error) return <span className="mono" title="The schedule was deleted">{scheduleId} (deleted)</span>;
+  return (
+    <Link to="/schedules/$scheduleId" params={{ scheduleId }} aria-label="Schedule that made the job">
+      {schedule.data?.name ?? scheduleId}
+    </Link>
   );
 }
 
