@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { env, logIn, shot } from "./helpers";
+import { apiPost, env, logIn, shot, unique } from "./helpers";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -86,4 +86,30 @@ test("a new worker key comes with the lines that start a worker, and the plain o
   await row.getByRole("button", { name: "Remove e2e-from-page" }).click();
   await row.getByRole("button", { name: "Yes, remove" }).click();
   await expect(row).toHaveCount(0);
+});
+
+test("a key can be made to expire: the list says when, and then that it has expired", async ({ page }) => {
+  await logIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Credentials" }).click();
+  // In two days and an hour, local time, from the form's date-time field
+  const name = unique("e2e-expiring");
+  const when = new Date(Date.now() + (49 * 60 + 1) * 60_000);
+  const local = new Date(when.getTime() - when.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Kind").selectOption("submit");
+  await page.getByLabel("Expires (optional)").fill(local);
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect(page.getByRole("textbox", { name: "New API key" })).toHaveValue(/.{20,}/);
+  const row = page.getByRole("row", { name: `Key ${name}` });
+  await expect(row).toContainText("expires in 2d 1h");
+  // A key without one never expires
+  await expect(page.getByRole("row", { name: "Key e2e-worker" })).toContainText("never expires");
+
+  // One that ends in two seconds (made through the API: the form takes minutes) is then expired
+  const soon = unique("e2e-expired");
+  await apiPost("/api-keys", { name: soon, kind: "submit", expires_at: new Date(Date.now() + 2000).toISOString() });
+  await page.waitForTimeout(2500);
+  await page.reload();
+  await expect(page.getByRole("row", { name: `Key ${soon}` })).toContainText(/expired (just now|\d+s ago)/);
+  await shot(page, "credentials-expiry");
 });

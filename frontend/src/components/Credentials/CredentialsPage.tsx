@@ -1,21 +1,24 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type ApiKeyCreated, type ApiKeyOut, createKey, listKeys, revokeKey } from "../../client";
-import { formatDate, timeAgo } from "../../lib/format";
+import { formatDate, fromLocalInput, timeAgo } from "../../lib/format";
 import { guessMasterUrl, workerCommands } from "../../lib/shell";
 import { ConfirmButton } from "../Common/ConfirmButton";
 import { CopyButton } from "../Common/CopyButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
+import { useRole } from "../Common/useRole";
+import { describeExpiry, soonestExpiry } from "./expiry";
 
 export function CredentialsPage() {
   const queryClient = useQueryClient();
+  const manage = useRole().can("manageKeys");
   const keys = useQuery({
     queryKey: ["api-keys"],
     queryFn: async () => (await listKeys({ throwOnError: true })).data,
   });
   const [created, setCreated] = useState<ApiKeyCreated | null>(null);
   const create = useMutation({
-    mutationFn: async (body: { name: string; kind: "worker" | "submit" }) =>
+    mutationFn: async (body: { name: string; kind: "worker" | "submit"; expires_at?: string }) =>
       (await createKey({ body, throwOnError: true })).data,
     onSuccess: (key) => {
       setCreated(key);
@@ -33,13 +36,18 @@ export function CredentialsPage() {
   function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    create.mutate({ name: String(form.get("name")).trim(), kind: form.get("kind") as "worker" | "submit" });
+    create.mutate({
+      name: String(form.get("name")).trim(),
+      kind: form.get("kind") as "worker" | "submit",
+      expires_at: fromLocalInput(String(form.get("expires") ?? "")),
+    });
     event.currentTarget.reset();
   }
 
   return (
     <>
       <h1>Credentials</h1>
+      {manage && (
       <section aria-labelledby="new-key-title" className="card">
         <h2 id="new-key-title">New API key</h2>
         <p className="muted">
@@ -58,13 +66,21 @@ export function CredentialsPage() {
               <option value="submit">submit</option>
             </select>
           </div>
+          <div className="field field-date">
+            <label htmlFor="key-expires">Expires (optional)</label>
+            <input id="key-expires" name="expires" type="datetime-local" min={soonestExpiry()} aria-describedby="key-expires-hint" />
+          </div>
           <button type="submit" className="primary" disabled={create.isPending}>
             Create key
           </button>
         </form>
         <ErrorMessage error={create.error} title="Could not create the key" />
+        <small id="key-expires-hint" className="muted">
+          Your local time. Empty: the key works until revoked. From then on it is refused like a revoked one.
+        </small>
         {created && <NewKey created={created} onDismiss={() => setCreated(null)} />}
       </section>
+      )}
       <section aria-labelledby="keys-title">
         <h2 id="keys-title">API keys</h2>
         <ErrorMessage error={keys.error} title="Could not load keys" />
@@ -81,14 +97,17 @@ export function CredentialsPage() {
                   <th scope="col">Kind</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  <th scope="col">Expires</th>
+                  {manage && (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
                 {keys.data.map((key) => (
-                  <KeyRow key={key.id} apiKey={key} onRevoke={() => revoke.mutate(key.id)} busy={revoke.isPending && revoke.variables === key.id} />
+                  <KeyRow key={key.id} apiKey={key} onRevoke={manage ? () => revoke.mutate(key.id) : undefined} busy={revoke.isPending && revoke.variables === key.id} />
                 ))}
               </tbody>
             </table>
@@ -99,17 +118,24 @@ export function CredentialsPage() {
   );
 }
 
-function KeyRow({ apiKey, onRevoke, busy }: { apiKey: ApiKeyOut; onRevoke: () => void; busy: boolean }) {
+/** onRevoke: only for those who may revoke it. */
+function KeyRow({ apiKey, onRevoke, busy }: { apiKey: ApiKeyOut; onRevoke?: () => void; busy: boolean }) {
+  const expiry = describeExpiry(apiKey);
   return (
-    <tr aria-label={`Key ${apiKey.name}`}>
+    <tr aria-label={`Key ${apiKey.name}`} className={expiry.expired ? "expired" : undefined}>
       <td>{apiKey.name}</td>
       <td className="mono">{apiKey.prefix}…</td>
       <td>{apiKey.kind}</td>
       <td className="nowrap">{formatDate(apiKey.created_at)}</td>
       <td className="nowrap">{timeAgo(apiKey.last_used_at)}</td>
-      <td className="nowrap">
-        <ConfirmButton label="Revoke" name={`Revoke ${apiKey.name}`} confirm="Yes, revoke" onConfirm={onRevoke} busy={busy} />
+      <td className="nowrap" title={expiry.title}>
+        {expiry.expired ? <span className="badge status-failed">{expiry.text}</span> : <span className={apiKey.expires_at ? undefined : "muted"}>{expiry.text}</span>}
       </td>
+      {onRevoke && (
+        <td className="nowrap">
+          <ConfirmButton label="Revoke" name={`Revoke ${apiKey.name}`} confirm="Yes, revoke" onConfirm={onRevoke} busy={busy} />
+        </td>
+      )}
     </tr>
   );
 }
