@@ -12,13 +12,18 @@ import { Route as rootRouteImport } from './routes/__root'
 import { Route as LayoutRouteImport } from './routes/_layout'
 import { Route as LoginRouteImport } from './routes/login'
 import { Route as LayoutIndexRouteImport } from './routes/_layout/index'
+import { Route as LayoutAccountRouteImport } from './routes/_layout/account'
+import { Route as LayoutAuditRouteImport } from './routes/_layout/audit'
 import { Route as LayoutCredentialsRouteImport } from './routes/_layout/credentials'
 import { Route as LayoutSecretsRouteImport } from './routes/_layout/secrets'
 import { Route as LayoutTenantsRouteImport } from './routes/_layout/tenants'
+import { Route as LayoutUsersRouteImport } from './routes/_layout/users'
 import { Route as LayoutWorkersRouteImport } from './routes/_layout/workers'
 import { Route as LayoutJobsIndexRouteImport } from './routes/_layout/jobs/index'
 import { Route as LayoutJobsJobIdRouteImport } from './routes/_layout/jobs/$jobId'
 import { Route as LayoutJobsNewRouteImport } from './routes/_layout/jobs/new'
+import { Route as LayoutSchedulesIndexRouteImport } from './routes/_layout/schedules/index'
+import { Route as LayoutSchedulesScheduleIdRouteImport } from './routes/_layout/schedules/$scheduleId'
 
 const LayoutRoute = LayoutRouteImport.update({
   id: '/_layout',
@@ -34,6 +39,16 @@ const LayoutIndexRoute = LayoutIndexRouteImport.update({
   path: '/',
   getParentRoute: () => LayoutRoute,
 } as any)
+const LayoutAccountRoute = LayoutAccountRouteImport.update({
+  id: '/account',
+  path: '/account',
+  getParentRoute: () => LayoutRoute,
+} as any)
+const LayoutAuditRoute = LayoutAuditRouteImport.update({
+  id: '/audit',
+  path: '/audit',
+  getParentRoute: () => LayoutRoute,
+} as any)
 const LayoutCredentialsRoute = LayoutCredentialsRouteImport.update({
   id: '/credentials',
   path: '/credentials',
@@ -47,6 +62,11 @@ const LayoutSecretsRoute = LayoutSecretsRouteImport.update({
 const LayoutTenantsRoute = LayoutTenantsRouteImport.update({
   id: '/tenants',
   path: '/tenants',
+  getParentRoute: () => LayoutRoute,
+} as any)
+const LayoutUsersRoute = LayoutUsersRouteImport.update({
+  id: '/users',
+  path: '/users',
   getParentRoute: () => LayoutRoute,
 } as any)
 const LayoutWorkersRoute = LayoutWorkersRouteImport.update({
@@ -69,77 +89,118 @@ const LayoutJobsNewRoute = LayoutJobsNewRouteImport.update({
   path: '/jobs/new',
   getParentRoute: () => LayoutRoute,
 } as any)
+const LayoutSchedulesIndexRoute = LayoutSchedulesIndexRouteImport.update({
+  id: '/schedules/',
+  path: '/schedules/',
+  getParentRoute: () => LayoutRoute,
+} as any)
+const LayoutSchedulesScheduleIdRoute =
+  LayoutSchedulesScheduleIdRouteImport.update({
+    id: '/schedules/$scheduleId',
+    path: '/schedules/$scheduleId',
+    getParentRoute: () => LayoutRoute,
+  } as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof LayoutIndexRoute
   '/login': typeof LoginRoute
+  '/account': typeof LayoutAccountRoute
+  '/audit': typeof LayoutAuditRoute
   '/credentials': typeof LayoutCredentialsRoute
   '/secrets': typeof LayoutSecretsRoute
   '/tenants': typeof LayoutTenantsRoute
+  '/users': typeof LayoutUsersRoute
   '/workers': typeof LayoutWorkersRoute
   '/jobs/$jobId': typeof LayoutJobsJobIdRoute
   '/jobs/new': typeof LayoutJobsNewRoute
+  '/schedules/$scheduleId': typeof LayoutSchedulesScheduleIdRoute
   '/jobs/': typeof LayoutJobsIndexRoute
+  '/schedules/': typeof LayoutSchedulesIndexRoute
 }
 export interface FileRoutesByTo {
   '/login': typeof LoginRoute
+  '/account': typeof LayoutAccountRoute
+  '/audit': typeof LayoutAuditRoute
   '/credentials': typeof LayoutCredentialsRoute
   '/secrets': typeof LayoutSecretsRoute
   '/tenants': typeof LayoutTenantsRoute
+  '/users': typeof LayoutUsersRoute
   '/workers': typeof LayoutWorkersRoute
   '/': typeof LayoutIndexRoute
   '/jobs/$jobId': typeof LayoutJobsJobIdRoute
   '/jobs/new': typeof LayoutJobsNewRoute
+  '/schedules/$scheduleId': typeof LayoutSchedulesScheduleIdRoute
   '/jobs': typeof LayoutJobsIndexRoute
+  '/schedules': typeof LayoutSchedulesIndexRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/_layout': typeof LayoutRouteWithChildren
   '/login': typeof LoginRoute
+  '/_layout/account': typeof LayoutAccountRoute
+  '/_layout/audit': typeof LayoutAuditRoute
   '/_layout/credentials': typeof LayoutCredentialsRoute
   '/_layout/secrets': typeof LayoutSecretsRoute
   '/_layout/tenants': typeof LayoutTenantsRoute
+  '/_layout/users': typeof LayoutUsersRoute
   '/_layout/workers': typeof LayoutWorkersRoute
   '/_layout/': typeof LayoutIndexRoute
   '/_layout/jobs/$jobId': typeof LayoutJobsJobIdRoute
   '/_layout/jobs/new': typeof LayoutJobsNewRoute
+  '/_layout/schedules/$scheduleId': typeof LayoutSchedulesScheduleIdRoute
   '/_layout/jobs/': typeof LayoutJobsIndexRoute
+  '/_layout/schedules/': typeof LayoutSchedulesIndexRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
   fullPaths:
     | '/'
     | '/login'
+    | '/account'
+    | '/audit'
     | '/credentials'
     | '/secrets'
     | '/tenants'
+    | '/users'
     | '/workers'
     | '/jobs/$jobId'
     | '/jobs/new'
+    | '/schedules/$scheduleId'
     | '/jobs/'
+    | '/schedules/'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/login'
+    | '/account'
+    | '/audit'
     | '/credentials'
     | '/secrets'
     | '/tenants'
+    | '/users'
     | '/workers'
     | '/'
     | '/jobs/$jobId'
     | '/jobs/new'
+    | '/schedules/$scheduleId'
     | '/jobs'
+    | '/schedules'
   id:
     | '__root__'
     | '/_layout'
     | '/login'
+    | '/_layout/account'
+    | '/_layout/audit'
     | '/_layout/credentials'
     | '/_layout/secrets'
     | '/_layout/tenants'
+    | '/_layout/users'
     | '/_layout/workers'
     | '/_layout/'
     | '/_layout/jobs/$jobId'
     | '/_layout/jobs/new'
+    | '/_layout/schedules/$scheduleId'
     | '/_layout/jobs/'
+    | '/_layout/schedules/'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
@@ -170,6 +231,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof LayoutIndexRouteImport
       parentRoute: typeof LayoutRoute
     }
+    '/_layout/account': {
+      id: '/_layout/account'
+      path: '/account'
+      fullPath: '/account'
+      preLoaderRoute: typeof LayoutAccountRouteImport
+      parentRoute: typeof LayoutRoute
+    }
+    '/_layout/audit': {
+      id: '/_layout/audit'
+      path: '/audit'
+      fullPath: '/audit'
+      preLoaderRoute: typeof LayoutAuditRouteImport
+      parentRoute: typeof LayoutRoute
+    }
     '/_layout/credentials': {
       id: '/_layout/credentials'
       path: '/credentials'
@@ -189,6 +264,13 @@ declare module '@tanstack/react-router' {
       path: '/tenants'
       fullPath: '/tenants'
       preLoaderRoute: typeof LayoutTenantsRouteImport
+      parentRoute: typeof LayoutRoute
+    }
+    '/_layout/users': {
+      id: '/_layout/users'
+      path: '/users'
+      fullPath: '/users'
+      preLoaderRoute: typeof LayoutUsersRouteImport
       parentRoute: typeof LayoutRoute
     }
     '/_layout/workers': {
@@ -219,29 +301,53 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof LayoutJobsNewRouteImport
       parentRoute: typeof LayoutRoute
     }
+    '/_layout/schedules/': {
+      id: '/_layout/schedules/'
+      path: '/schedules'
+      fullPath: '/schedules/'
+      preLoaderRoute: typeof LayoutSchedulesIndexRouteImport
+      parentRoute: typeof LayoutRoute
+    }
+    '/_layout/schedules/$scheduleId': {
+      id: '/_layout/schedules/$scheduleId'
+      path: '/schedules/$scheduleId'
+      fullPath: '/schedules/$scheduleId'
+      preLoaderRoute: typeof LayoutSchedulesScheduleIdRouteImport
+      parentRoute: typeof LayoutRoute
+    }
   }
 }
 
 interface LayoutRouteChildren {
+  LayoutAccountRoute: typeof LayoutAccountRoute
+  LayoutAuditRoute: typeof LayoutAuditRoute
   LayoutCredentialsRoute: typeof LayoutCredentialsRoute
   LayoutSecretsRoute: typeof LayoutSecretsRoute
   LayoutTenantsRoute: typeof LayoutTenantsRoute
+  LayoutUsersRoute: typeof LayoutUsersRoute
   LayoutWorkersRoute: typeof LayoutWorkersRoute
   LayoutIndexRoute: typeof LayoutIndexRoute
   LayoutJobsJobIdRoute: typeof LayoutJobsJobIdRoute
   LayoutJobsNewRoute: typeof LayoutJobsNewRoute
+  LayoutSchedulesScheduleIdRoute: typeof LayoutSchedulesScheduleIdRoute
   LayoutJobsIndexRoute: typeof LayoutJobsIndexRoute
+  LayoutSchedulesIndexRoute: typeof LayoutSchedulesIndexRoute
 }
 
 const LayoutRouteChildren: LayoutRouteChildren = {
+  LayoutAccountRoute: LayoutAccountRoute,
+  LayoutAuditRoute: LayoutAuditRoute,
   LayoutCredentialsRoute: LayoutCredentialsRoute,
   LayoutSecretsRoute: LayoutSecretsRoute,
   LayoutTenantsRoute: LayoutTenantsRoute,
+  LayoutUsersRoute: LayoutUsersRoute,
   LayoutWorkersRoute: LayoutWorkersRoute,
   LayoutIndexRoute: LayoutIndexRoute,
   LayoutJobsJobIdRoute: LayoutJobsJobIdRoute,
   LayoutJobsNewRoute: LayoutJobsNewRoute,
+  LayoutSchedulesScheduleIdRoute: LayoutSchedulesScheduleIdRoute,
   LayoutJobsIndexRoute: LayoutJobsIndexRoute,
+  LayoutSchedulesIndexRoute: LayoutSchedulesIndexRoute,
 }
 
 const LayoutRouteWithChildren =

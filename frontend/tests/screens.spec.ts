@@ -1,4 +1,7 @@
 import { expect, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { logIn, shot, submitCommand } from "./helpers";
 
 // Every page at a phone's width, and in the dark theme, for a person to look at.
@@ -9,7 +12,11 @@ const PAGES = [
   { path: "/workers", name: "workers", heading: "Workers", nav: "Workers" },
   { path: "/secrets", name: "secrets", heading: "Secrets", nav: "Secrets" },
   { path: "/credentials", name: "credentials", heading: "Credentials", nav: "Credentials" },
+  { path: "/schedules", name: "schedules", heading: "Schedules", nav: "Schedules" },
+  { path: "/users", name: "users", heading: "Users", nav: "Users" },
+  { path: "/audit", name: "audit", heading: "Audit log", nav: "Audit" },
 ];
+const VERSION = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../../VERSION"), "utf8").trim();
 
 test("every page at phone width and in the dark theme", async ({ page }) => {
   await logIn(page);
@@ -30,6 +37,8 @@ test("every page at phone width and in the dark theme", async ({ page }) => {
         if (p.heading) await expect(page.getByRole("heading", { name: p.heading, exact: true })).toBeVisible();
         else await expect(page.locator(".log-row").first()).toBeVisible();
         await expect(page.getByLabel("Tenant")).not.toHaveText("…");
+        // The platform's version (VERSION) in the footer of every page
+        await expect(page.getByRole("contentinfo")).toHaveText(`jobrunner ${VERSION}`);
         // One nav item, the page's own, is marked as the current page
         await expect(page.getByRole("navigation", { name: "Main" }).locator("[aria-current=page]")).toHaveText(p.nav);
         await page.waitForTimeout(300); // the data of polled queries

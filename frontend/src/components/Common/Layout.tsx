@@ -1,21 +1,26 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate, useRouterState } from "@tanstack/react-router";
 import { setToken } from "../../lib/auth";
-import { useMe } from "./useMe";
+import type { Permission } from "../../lib/roles";
+import { useRole } from "./useRole";
 
-// Which nav item a path belongs to: "Jobs" covers a job's page but not the new-job form.
-const NAV = [
-  { to: "/", label: "Overview", active: (p: string) => p === "/" },
-  { to: "/jobs", label: "Jobs", active: (p: string) => p.startsWith("/jobs") && p !== "/jobs/new" },
-  { to: "/jobs/new", label: "New job", active: (p: string) => p === "/jobs/new" },
-  { to: "/workers", label: "Workers", active: (p: string) => p === "/workers" },
-  { to: "/secrets", label: "Secrets", active: (p: string) => p === "/secrets" },
-  { to: "/credentials", label: "Credentials", active: (p: string) => p === "/credentials" },
-  { to: "/tenants", label: "Tenants", active: (p: string) => p === "/tenants", adminOnly: true },
-] as const;
+// Which nav item a path belongs to: "Jobs" covers a job's page but not the new-job form. An item
+// with `needs` is shown only to those whose role allows it (lib/roles.ts).
+const NAV: { to: string; label: string; active: (p: string) => boolean; needs?: Permission }[] = [
+  { to: "/", label: "Overview", active: (p) => p === "/" },
+  { to: "/jobs", label: "Jobs", active: (p) => p.startsWith("/jobs") && p !== "/jobs/new" },
+  { to: "/jobs/new", label: "New job", active: (p) => p === "/jobs/new", needs: "submitJobs" },
+  { to: "/schedules", label: "Schedules", active: (p) => p.startsWith("/schedules") },
+  { to: "/workers", label: "Workers", active: (p) => p === "/workers" },
+  { to: "/secrets", label: "Secrets", active: (p) => p === "/secrets" },
+  { to: "/credentials", label: "Credentials", active: (p) => p === "/credentials" },
+  { to: "/users", label: "Users", active: (p) => p === "/users", needs: "manageUsers" },
+  { to: "/audit", label: "Audit", active: (p) => p === "/audit", needs: "readAudit" },
+  { to: "/tenants", label: "Tenants", active: (p) => p === "/tenants", needs: "manageTenants" },
+];
 
 export function Layout() {
-  const { data: user } = useMe();
+  const { me: user, can } = useRole();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const pathname = useRouterState({ select: (state) => state.location.pathname.replace(/\/$/, "") || "/" });
@@ -33,7 +38,7 @@ export function Layout() {
           <span className="brand-mark" aria-hidden="true">▶</span> jobrunner
         </Link>
         <nav aria-label="Main" className="nav">
-          {NAV.filter((item) => !("adminOnly" in item) || user?.platform_admin).map((item) => (
+          {NAV.filter((item) => !item.needs || can(item.needs)).map((item) => (
             <Link
               key={item.to}
               to={item.to}
@@ -52,7 +57,15 @@ export function Layout() {
           <span className="tenant" aria-label="Tenant" title="Tenant">
             {user?.tenant.name ?? "…"}
           </span>
-          <span className="user muted">{user?.username}</span>
+          <Link
+            to="/account"
+            className={pathname === "/account" ? "user active" : "user"}
+            title={user ? `${user.username} (${user.role}): account and password` : undefined}
+            aria-label={user ? `Account: ${user.username}, ${user.role}` : "Account"}
+          >
+            {user?.username}
+            {user && <span className="role-tag">{user.role}</span>}
+          </Link>
           <button type="button" onClick={logout}>
             Log out
           </button>
@@ -61,6 +74,9 @@ export function Layout() {
       <main className="page">
         <Outlet />
       </main>
+      <footer className="footer muted small">
+        jobrunner <span className="mono" aria-label="Version">{__JOBRUNNER_VERSION__}</span>
+      </footer>
     </div>
   );
 }
