@@ -60,8 +60,8 @@ export function Layout() {
           <Link
             to="/account"
             className={pathname === "/account" ? "user active" : "user"}
-            title={user ? `${user.username} (${user.role}): account and password` : undefined}
-            aria-label={user ? `Account: ${user.username}, ${user.role}` : "Account"}
+            // Named by its text (username, role): an aria-label would be found by getByLabel too.
+            title={user ? `${user.username} (${user.role}): account and password` : "Account"}
           >
             {user?.username}
             {user && <span className="role-tag">{user.role}</span>}
