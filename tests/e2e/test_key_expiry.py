@@ -21,8 +21,9 @@ def create_key(tenant: Tenant, expires_at: datetime) -> dict:
 
 def test_a_worker_is_cut_when_its_key_expires_and_refused_after(tenant: Tenant,
                                                                 start_worker) -> None:
-    # Given a worker connected with a key that expires in a few seconds, running jobs
-    expires_at = datetime.now(UTC) + timedelta(seconds=8)
+    # Given a worker connected with a key that expires in a few seconds (15: a loaded machine
+    # was seen taking 10 s for a worker's first connect), running jobs
+    expires_at = datetime.now(UTC) + timedelta(seconds=15)
     worker = start_worker(create_key(tenant, expires_at)["key"], name="expiring")
     tenant.wait_workers_online(1)
     job = tenant.submit(command="echo before-expiry")
