@@ -139,6 +139,40 @@ async def test_a_declined_job_goes_back_to_its_queue(
         await worker.close()
 
 
+async def test_a_session_consumes_again_after_rabbitmq_cancelled_its_consumer(
+    platform, tenant: Tenant, rabbitmq_url: str
+) -> None:
+    # Given a worker consuming its tenant's dispatch queue
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=3)
+    await worker.connect()
+    try:
+        first = tenant.submit(command="true")
+        assert (await asyncio.wait_for(worker.assigned.get(), 10))["job_id"] == first["id"]
+        ack = await worker.send(names.EV_JOB_STARTED, {"job_id": first["id"], "attempt": 1,
+                                                       "pid": 1})
+        assert ack["ok"] is True
+        # When the queue is deleted, which cancels the session's consumer (basic.cancel, as
+        # when a cluster loses the queue's node), and comes back
+        queue = names.dispatch_queue(tenant_id(tenant), [])
+        connection = await aio_pika.connect(rabbitmq_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+            await asyncio.sleep(1)
+            declared = await channel.declare_queue(
+                queue, durable=True, arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS))
+            await declared.bind(names.JOBS_EXCHANGE, names.dispatch_routing_key(
+                tenant_id(tenant), []))
+        # Then the session consumes it again: the next job reaches the same, still connected,
+        # worker
+        second = tenant.submit(command="true")
+        offered = await asyncio.wait_for(worker.assigned.get(), 15)
+        assert offered["job_id"] == second["id"]
+        assert worker.sio.connected
+    finally:
+        await worker.close()
+
+
 async def test_a_bad_key_is_refused_at_connect(platform, tenant: Tenant) -> None:
     worker = FakeWorker(platform.master_url, "jrw_wrong", capacity=1)
     with pytest.raises(socketio.exceptions.ConnectionError):

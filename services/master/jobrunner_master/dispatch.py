@@ -17,15 +17,24 @@ ASSIGNED_AFTER_SECONDS, when a `job.event.assigned` is). Never later: RabbitMQ's
 consumer_timeout would requeue a delivery held for the length of a job. Why not acknowledge
 at once with an `assigned` event each time: that event cost a message, a consumer run and two
 database operations per job for what the start says a moment later.
+
+Dispatch queues are classic (they need priorities): on a cluster each lives on one node. The
+session declares and consumes them itself, not through aio-pika's robust restore (robust=False),
+and takes them up again on its own: when the broker cancels a consumer (basic.cancel: the
+queue's node is down) or closes the channel (a consume or declare answered NOT_FOUND, the
+connection lost), the channel is reopened (by aio-pika) and consumed again, and a queue that
+failed is probed on a throwaway channel with a growing back-off until it answers again.
 """
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aio_pika
+import aiormq
 import socketio
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from bson import ObjectId
@@ -56,8 +65,16 @@ ASSIGNED_AFTER_SECONDS = 1.0
 # channel.open past it by closing the whole connection (NOT_ALLOWED), which would cut the
 # consumers of every session on it, again after each reconnect of the robust connection.
 CHANNELS_PER_CONNECTION = 1000
-# Channels of a connection kept for short-lived uses (the queue-depth metric's passive declares).
+# Channels of a connection kept for short-lived uses (the queue-depth metric's passive declares,
+# the probes of a dispatch queue that was unavailable).
 SPARE_CHANNELS = 16
+# Back-off between tries to consume a dispatch queue again (its node down, the channel closed):
+# the first delay, doubling to the cap, each drawn between half and all of it.
+RECOVER_FIRST_SECONDS = 0.5
+RECOVER_MAX_SECONDS = 5.0
+# Probe channels open at once per process. Why a bound: a thousand sessions whose queue's node
+# is down would otherwise open a thousand probes at once, past channel_max (see above).
+PROBES_AT_ONCE = SPARE_CHANNELS // 2
 
 
 class DispatchConnections:
@@ -75,6 +92,7 @@ class DispatchConnections:
         self.connections: list[aio_pika.abc.AbstractRobustConnection] = []
         self._used: list[int] = []
         self._lock = asyncio.Lock()
+        self.probes = asyncio.Semaphore(PROBES_AT_ONCE)  # SlotConsumer._probe
 
     async def start(self) -> None:
         async with self._lock:
@@ -146,8 +164,13 @@ class SlotConsumer:
         self._awaiting: dict[tuple[str, int], tuple[AbstractIncomingMessage,
                                                     asyncio.TimerHandle]] = {}
         self._channel: AbstractChannel | None = None
-        self._queues: dict[str, AbstractQueue] = {}
+        # Every queue the session consumes; None until a declare of it succeeded.
+        self._queues: dict[str, AbstractQueue | None] = {}
         self._consumer_tags: dict[str, str] = {}
+        # Queues that failed (node down, cancelled by the broker): probed before a new consume.
+        self._down: set[str] = set()
+        self._recovery: asyncio.Task | None = None
+        self.recover_misses = 0  # tries in a row that left something unavailable
         self._prefetch = 0
         self._lock = asyncio.Lock()
         self.running: set[tuple[str, int]] = set()
@@ -189,7 +212,121 @@ class SlotConsumer:
             await channel.close()
             return None
         self._connection, self._channel = connection, channel
+        channel.close_callbacks.add(self._on_channel_closed)
+        if isinstance(channel, aio_pika.abc.AbstractRobustChannel):
+            channel.reopen_callbacks.add(self._on_channel_reopened)
+        await self._watch_cancels()
         return channel
+
+    # --- taking the queues up again --------------------------------------------------------------
+
+    async def _watch_cancels(self) -> None:
+        """Hear the broker's basic.cancel on the channel as it is now (a new one each reopen)."""
+        assert self._channel is not None
+        underlay = await self._channel.get_underlay_channel()
+        underlay.on_consumer_cancel_callbacks.add(self._on_consumer_cancelled)
+
+    def _on_consumer_cancelled(self, frame: aiormq.spec.Basic.Cancel) -> None:
+        # Called from aiormq's frame reader: no round trip here, the recovery task does them.
+        for name, tag in list(self._consumer_tags.items()):
+            if tag == frame.consumer_tag:
+                del self._consumer_tags[name]
+                self._mark_down(name, "consumer cancelled by the broker")
+
+    def _on_channel_closed(self, _: Any, exc: BaseException | None) -> None:
+        if self.closed:
+            return
+        # Its consumers are gone with it; aio-pika reopens the channel (or the connection).
+        self._consumer_tags.clear()
+        log.debug("a dispatch channel closed (%r); consuming again once it is back", exc)
+        self._start_recovery()
+
+    def _on_channel_reopened(self, _: Any) -> None:
+        if self.closed:
+            return
+        self._consumer_tags.clear()
+
+        async def resume() -> None:
+            try:
+                await self._watch_cancels()
+                await self.refresh()
+            except Exception as exc:  # noqa: BLE001 - the recovery task tries again
+                log.info("consuming again after a reopen failed: %r", exc)
+                self._start_recovery()
+
+        self._spawn(resume())
+
+    def _mark_down(self, name: str, why: str) -> None:
+        if name not in self._down:
+            log.warning("dispatch queue %s unavailable (%s); consuming it again once it "
+                        "answers", name, why)
+        self._down.add(name)
+        self._start_recovery()
+
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return task
+
+    def _start_recovery(self) -> None:
+        if self.closed or (self._recovery is not None and not self._recovery.done()):
+            return
+        self._recovery = self._spawn(self._recover())
+
+    async def _recover(self) -> None:
+        """Until every queue is consumed again (or the session ends): wait, reopen the channel
+        if aio-pika could not, probe the queues that failed, consume."""
+        # Why a back-off: a queue whose node is down fails every try; without a pause the
+        # session would hammer the broker (and each failed consume closes its channel).
+        delay = RECOVER_FIRST_SECONDS
+        while not self.closed:
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, RECOVER_MAX_SECONDS)
+            if self.closed or self._channel is None:
+                return
+            try:
+                if self._channel.is_closed and isinstance(
+                        self._channel, aio_pika.abc.AbstractRobustChannel):
+                    await self._channel.restore()  # a no-op while the connection reconnects
+                if not self._channel.is_closed:
+                    for name in sorted(self._down):
+                        if await self._probe(name):
+                            self._down.discard(name)
+                            if self._queues.get(name) is None:
+                                await self._declare(name)
+                    await self.refresh()
+            except Exception as exc:  # noqa: BLE001 - counted, and tried again after a pause
+                log.debug("dispatch recovery try failed: %r", exc)
+            if not self._down and self._channel is not None and not self._channel.is_closed:
+                if self.recover_misses:
+                    log.info("dispatch queues consumed again after %d tries",
+                             self.recover_misses + 1)
+                self.recover_misses = 0
+                return
+            self.recover_misses += 1
+
+    async def _probe(self, name: str) -> bool:
+        """Whether the queue answers a passive declare, asked on a throwaway channel: a
+        NOT_FOUND closes that one, not the session's with its other consumers."""
+        assert self._channel is not None
+        underlay = await self._channel.get_underlay_channel()
+
+        async def ask() -> bool:
+            async with self._connections.probes:
+                probe = await underlay.connection.channel(publisher_confirms=False, timeout=5)
+                try:
+                    await probe.queue_declare(name, passive=True, timeout=5)
+                    return True
+                except aiormq.exceptions.ChannelNotFoundEntity:
+                    return False
+                finally:
+                    if not probe.is_closed:
+                        await probe.close()
+
+        # Shielded as in start(): a channel.open cut half-way may close the whole connection.
+        asking = asyncio.ensure_future(ask())
+        asking.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(asking)
 
     async def add_queue(self, name: str) -> None:
         if self.closed or name in self._queues:
@@ -199,13 +336,24 @@ class SlotConsumer:
 
     async def _declare(self, name: str) -> None:
         assert self._channel is not None
-        self._queues[name] = await self._channel.declare_queue(
-            name, durable=True, arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS)
-        )
+        self._queues.setdefault(name, None)
+        try:
+            # robust=False: a reconnecting connection must not declare it again, which fails
+            # (NOT_FOUND) while its node is down and would keep the connection, with every
+            # session's channel on it, from coming back. _recover takes it up instead.
+            self._queues[name] = await self._channel.declare_queue(
+                name, durable=True, arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS),
+                robust=False,
+            )
+        except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError,
+                asyncio.TimeoutError) as exc:
+            self._mark_down(name, f"declare failed: {exc!r}")
 
     async def close(self) -> None:
         """Stop consuming; deliveries not yet acknowledged go back to their queues."""
         self.closed = True
+        if self._recovery is not None:
+            self._recovery.cancel()
         for _, timer in self._awaiting.values():
             timer.cancel()
         self._awaiting.clear()
@@ -252,7 +400,12 @@ class SlotConsumer:
         # place would be filled by RabbitMQ at once, with a job the worker has no slot for.
         await self.refresh()
         if not self.closed and not message.processed:
-            await message.ack()
+            try:
+                await message.ack()
+            except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError):
+                # Its channel closed meanwhile: RabbitMQ requeued the delivery, and the copy
+                # is dropped on arrival (the attempt is taken: Assigner.still_wanted).
+                log.info("job %s: its delivery's channel closed before the ack", key[0])
 
     def _not_started(self, key: tuple[str, int], job: JobAssignment) -> None:
         async def record() -> None:
@@ -284,14 +437,31 @@ class SlotConsumer:
                 if prefetch != self._prefetch:
                     await self._channel.set_qos(prefetch_count=prefetch, global_=True)
                     self._prefetch = prefetch
-                for name in [n for n in self._queues if n not in self._consumer_tags]:
-                    # Every queue, including one added since the last consume.
-                    self._consumer_tags[name] = await self._queues[name].consume(
-                        self._on_delivery
-                    )
+                for name, queue in list(self._queues.items()):
+                    # Every queue, including one added since the last consume, but those
+                    # unavailable: _recover probes them first.
+                    if queue is None or name in self._consumer_tags or name in self._down:
+                        continue
+                    try:
+                        # robust=False: taken up again by _recover, not by aio-pika.
+                        self._consumer_tags[name] = await queue.consume(self._on_delivery,
+                                                                        robust=False)
+                    except (aiormq.exceptions.AMQPError,
+                            aiormq.exceptions.ChannelInvalidStateError,
+                            asyncio.TimeoutError) as exc:
+                        # The channel is closing with it: the others are consumed again
+                        # once aio-pika reopened it, this one once it answers a probe.
+                        self._mark_down(name, f"consume failed: {exc!r}")
+                        return
             elif self._consumer_tags:
                 for name, tag in list(self._consumer_tags.items()):
-                    await self._queues[name].cancel(tag)
+                    queue = self._queues[name]
+                    try:
+                        if queue is not None:
+                            await queue.cancel(tag)
+                    except (aiormq.exceptions.AMQPError,
+                            aiormq.exceptions.ChannelInvalidStateError):
+                        break  # the channel closed meanwhile, and its consumers with it
                 self._consumer_tags.clear()
 
     async def _on_delivery(self, message: AbstractIncomingMessage) -> None:
