@@ -90,6 +90,18 @@ def test_splitting_never_cuts_a_utf8_character():
     assert all(len(p.encode()) <= 16 and "\ufffd" not in p for p in pieces)
 
 
+@pytest.mark.parametrize("writes", [[b"__________"], [b"_" * n for n in (3, 3, 4)]])
+def test_a_chain_of_overlapping_values_is_cut_where_it_ends(writes):
+    # Found by hypothesis: "__" five times over, 8 bytes a piece, was cut after 9 bytes, and the
+    # "_" left at the end of the first piece made "__" with the next one
+    pieces = []
+    splitter = LineSplitter(8, pieces.append, keep_whole=["__"])
+    for write in writes:
+        splitter.feed(write)
+    splitter.close()
+    assert pieces == ["_" * 10]
+
+
 async def test_timeout_kills_the_whole_process_tree(collected, gone):
     # Given a job that starts a background child which ignores nothing and would outlive it
     script = "sleep 60 & echo $!; sleep 60"

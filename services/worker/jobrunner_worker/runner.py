@@ -40,6 +40,11 @@ def exit_code_of(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
+# A run of back-to-back values longer than this is cut anyway: a pipe never grows the buffer
+# without bound (output that is nothing but a secret repeated for 1 MiB).
+CHAIN_MAX_BYTES = 1024 * 1024
+
+
 class LineSplitter:
     """Cuts a byte stream into lines: no newline kept, none longer than `max_bytes`.
 
@@ -66,11 +71,14 @@ class LineSplitter:
             if newline < 0:
                 break
             while newline - start > self.max_bytes:
-                start = self._emit_piece(start, newline)
+                start = self._emit_piece(start, newline, final=True)
             self.emit(buf[start:newline].decode("utf-8", errors="replace"))
             start = newline + 1
         while len(buf) - start > self.max_bytes + self.reach:
-            start = self._emit_piece(start, len(buf))
+            cut = self._emit_piece(start, len(buf), final=False)
+            if cut is None:
+                break  # a chain of values runs to what has arrived: wait for its end
+            start = cut
         del buf[:start]
 
     def close(self) -> None:
@@ -78,39 +86,49 @@ class LineSplitter:
         end = len(self.buf)
         start = 0
         while end - start > self.max_bytes:
-            start = self._emit_piece(start, end)
+            start = self._emit_piece(start, end, final=True)
         if start < end:
             self.emit(self.buf[start:end].decode("utf-8", errors="replace"))
         self.buf.clear()
 
-    def _emit_piece(self, start: int, end: int) -> int:
-        cut = self._cut(start, end)
-        self.emit(self.buf[start:cut].decode("utf-8", errors="replace"))
+    def _emit_piece(self, start: int, end: int, *, final: bool) -> int | None:
+        cut = self._cut(start, end, final)
+        if cut is not None:
+            self.emit(self.buf[start:cut].decode("utf-8", errors="replace"))
         return cut
 
-    def _cut(self, start: int, end: int) -> int:
-        """Where the piece starting at `start` ends: as near `max_bytes` as the rules allow."""
+    def _cut(self, start: int, end: int, final: bool) -> int | None:
+        """Where the piece starting at `start` ends: as near `max_bytes` as the rules allow.
+
+        None: not yet known (values chained from `start` run up to `end`, and the stream goes
+        on); `final`: nothing comes after `end`.
+        """
         buf = self.buf
-        spans = []  # every [first, last) of a value near the limit
-        window_end = min(end, start + self.max_bytes + self.reach)
-        for value in self.keep_whole:
-            at = buf.find(value, start, window_end)
-            while 0 <= at:
-                spans.append((at, at + len(value)))
-                at = buf.find(value, at + 1, window_end)
-
-        def allowed(cut: int) -> bool:
-            return (buf[cut] & 0xC0) != 0x80 and not any(a < cut < b for a, b in spans)
-
         limit = start + self.max_bytes
         for cut in range(limit, start, -1):
-            if allowed(cut):
+            if self._boundary(cut) and not self._crossed(start, cut, end):
                 return cut
-        # Values chained from `start` past the limit: the piece ends where the chain does.
+        # Values chained from `start` past the limit (overlapping ones too, "____" for "__"):
+        # the piece ends where the chain does, which is known once `reach` bytes follow it.
         cut = limit
-        while cut < end and not allowed(cut):
+        while cut < end:
+            if self._boundary(cut) and not self._crossed(start, cut, end):
+                return cut if final or cut + self.reach <= end else None
+            if cut - start >= CHAIN_MAX_BYTES:
+                return cut  # Why: bounded memory; a chain this long is cut (docs: masking)
             cut += 1
-        return cut
+        return end if final else None
+
+    def _boundary(self, cut: int) -> bool:
+        return (self.buf[cut] & 0xC0) != 0x80  # not inside a UTF-8 character
+
+    def _crossed(self, start: int, cut: int, end: int) -> bool:
+        """Whether an occurrence of a value (within what has arrived) runs across `cut`."""
+        for value in self.keep_whole:
+            first = max(start, cut - len(value) + 1)
+            if self.buf.find(value, first, min(end, cut + len(value) - 1)) >= 0:
+                return True
+        return False
 
 
 class Runner:
