@@ -4,6 +4,7 @@ import { type Action, listAudit } from "../../client";
 import { formatDate, timeAgo } from "../../lib/format";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { NotAllowed } from "../Common/NotAllowed";
+import { Pager } from "../Common/Pager";
 import { useDebounced } from "../Common/useDebounced";
 import { useRole } from "../Common/useRole";
 
@@ -104,19 +105,7 @@ function Audit() {
           ) : (
             <p className="empty">{filtered ? "No entry matches these filters." : "Nothing in the audit log yet."}</p>
           )}
-          <nav className="pager" aria-label="Pages">
-            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Newer
-            </button>
-            <span className="muted">Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={!page.data.next_cursor}
-              onClick={() => setCursors([...cursors, page.data.next_cursor ?? undefined])}
-            >
-              Older →
-            </button>
-          </nav>
+          <Pager cursors={cursors} setCursors={setCursors} nextCursor={page.data.next_cursor} back="← Newer" forward="Older →" />
         </>
       )}
       {page.isPending && <p className="muted">Loading the audit log…</p>}

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { fromLocalInput, toLocalInput } from "../../lib/format";
 import { ConfirmButton } from "../Common/ConfirmButton";
 import { ErrorMessage } from "../Common/ErrorMessage";
+import { Pager } from "../Common/Pager";
 import { useRole } from "../Common/useRole";
 import { describeCancel, describeRerun } from "./bulk";
 import { JobsTable, type Selection } from "./JobsTable";
@@ -202,19 +203,7 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
               {filtered ? "No job matches these filters." : byEnd ? "No job has ended yet." : "No jobs yet."}
             </p>
           )}
-          <nav className="pager" aria-label="Pages">
-            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Previous
-            </button>
-            <span className="muted">Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={!page.data.next_cursor}
-              onClick={() => setCursors([...cursors, page.data.next_cursor ?? undefined])}
-            >
-              Next →
-            </button>
-          </nav>
+          <Pager cursors={cursors} setCursors={setCursors} nextCursor={page.data.next_cursor} />
         </>
       )}
       {page.isPending && <p className="muted">Loading jobs…</p>}

@@ -3,6 +3,7 @@ import { useState } from "react";
 import type { ScheduleOut } from "../../client";
 import { formatDate, timeAgo } from "../../lib/format";
 import { ErrorMessage } from "../Common/ErrorMessage";
+import { Pager } from "../Common/Pager";
 import { useRole } from "../Common/useRole";
 import { JobsTable, Labels } from "../Jobs/JobsTable";
 import { usePreview, useSchedule, useScheduleJobs } from "./queries";
@@ -99,19 +100,7 @@ function History({ schedule }: { schedule: ScheduleOut }) {
       {page.data && page.data.items.length === 0 && <p className="empty">It has made no job yet.</p>}
       {!!page.data?.items.length && <JobsTable jobs={page.data.items} caption={`Jobs made by ${schedule.name}`} />}
       {page.data && (cursors.length > 1 || page.data.next_cursor) && (
-        <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Newer
-          </button>
-          <span className="muted">Page {cursors.length}</span>
-          <button
-            type="button"
-            disabled={!page.data.next_cursor}
-            onClick={() => setCursors([...cursors, page.data.next_cursor ?? undefined])}
-          >
-            Older →
-          </button>
-        </nav>
+        <Pager cursors={cursors} setCursors={setCursors} nextCursor={page.data.next_cursor} back="← Newer" forward="Older →" />
       )}
     </section>
   );
