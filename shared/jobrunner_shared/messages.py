@@ -312,6 +312,18 @@ class WorkerEvent(WorkerRef):
     at: datetime = Field(default_factory=utcnow)
 
 
+class WorkerEventBatch(Message):
+    """Several workers' presence events in one message, in the order the master received them:
+    what came in while its previous heartbeat message was being confirmed."""
+
+    kind: Literal["batch"] = "batch"
+    events: list[WorkerEvent] = Field(min_length=1, max_length=1000)
+
+
+# On the heartbeat topic: one event, or a batch (which a WorkerEvent, without `events`, is not).
+WorkerEventMessage = WorkerEvent | WorkerEventBatch
+
+
 # --- API -> every master (control topic) ----------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ LOGS_PATTERN = "log.*"
 HEARTBEAT_KEY = "heartbeat.beat"
 WORKER_CONNECTED_KEY = "heartbeat.connected"
 WORKER_DISCONNECTED_KEY = "heartbeat.disconnected"
+HEARTBEAT_BATCH_KEY = "heartbeat.batch"  # several of the above in one message
 HEARTBEATS_PATTERN = "heartbeat.*"
 CONTROL_CANCEL_KEY = "control.job.cancel"
 CONTROL_DRAIN_KEY = "control.worker.drain"

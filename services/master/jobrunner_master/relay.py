@@ -5,9 +5,11 @@ worker resends whatever the master could not pass on. A malformed event is dead-
 the reason and acknowledged: resending it cannot help, and the worker would hold back all that
 follows it.
 
-Job events and log batches are published by group commit (jobrunner_shared.batching): one at
-once when the master is quiet; under load, what arrived while the previous message was being
-confirmed goes as one message (JobEventBatch, LogBatches), with one confirm for all of them.
+Job events, log batches and presence events are published by group commit
+(jobrunner_shared.batching): one at once when the master is quiet; under load, what arrived
+while the previous message was being confirmed goes as one message (JobEventBatch, LogBatches,
+WorkerEventBatch), with one confirm for all of them. Heartbeats are the master's steadiest
+load: 1,000 sessions beat 200 times a second, and one publish each was a third of its CPU.
 """
 
 import json
@@ -20,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 
 from jobrunner_shared import amqp, names
 from jobrunner_shared.batching import GroupCommit
-from jobrunner_shared.messages import EventAck, JobEventBatch, LogBatchEvent, LogBatches
+from jobrunner_shared.messages import (EventAck, JobEventBatch, LogBatchEvent, LogBatches,
+                                       WorkerEvent, WorkerEventBatch)
 
 log = logging.getLogger(__name__)
 # While busy, how long a batch waits for more events (jobrunner_shared.batching).
@@ -38,11 +41,15 @@ class Relay:
             self._flush_job_events, linger=LINGER_SECONDS)
         self._logs: GroupCommit[LogBatchEvent] = GroupCommit(self._flush_logs,
                                                              linger=LINGER_SECONDS)
+        self._presence: GroupCommit[tuple[WorkerEvent, str]] = GroupCommit(
+            self._flush_presence, linger=LINGER_SECONDS)
 
     async def publish(self, message: BaseModel, exchange: RabbitExchange, key: str) -> None:
-        """Persistent and confirmed; job events and log batches grouped with others."""
+        """Persistent and confirmed; job events, log batches and presence grouped with others."""
         if exchange is amqp.JOBS:
             await self._job_events.submit((message, key))
+        elif exchange is amqp.HEARTBEATS and isinstance(message, WorkerEvent):
+            await self._presence.submit((message, key))
         elif exchange is amqp.LOGS and isinstance(message, LogBatchEvent):
             await self._logs.submit(message)
         else:
@@ -55,6 +62,14 @@ class Relay:
             message = JobEventBatch(events=[event for event, _ in events])
             key = names.JOB_EVENTS_BATCH_KEY
         await amqp.publish_event(self.broker, message, amqp.JOBS, key)
+
+    async def _flush_presence(self, events: list[tuple[WorkerEvent, str]]) -> None:
+        if len(events) == 1:
+            message, key = events[0]
+        else:
+            message = WorkerEventBatch(events=[event for event, _ in events])
+            key = names.HEARTBEAT_BATCH_KEY
+        await amqp.publish_event(self.broker, message, amqp.HEARTBEATS, key)
 
     async def _flush_logs(self, batches: list[LogBatchEvent]) -> None:
         if len(batches) == 1:

@@ -8,7 +8,7 @@ import pytest
 from jobrunner_api.consumers import heartbeats
 from jobrunner_api.documents import Job, Worker
 from jobrunner_shared import amqp, names
-from jobrunner_shared.messages import WorkerEvent, utcnow
+from jobrunner_shared.messages import WorkerEvent, WorkerEventBatch, utcnow
 from tests.api.consumers.conftest import eventually, ms, read_job, stored_job
 
 pytestmark = pytest.mark.integration
@@ -72,6 +72,32 @@ async def test_an_event_older_than_the_stored_one_changes_nothing(consumer) -> N
     # Then the worker is still shown connected, as of the newer beat
     worker = await Worker.get(worker_id)
     assert worker.connected and worker.last_heartbeat == newer.at
+
+
+async def test_a_batch_applies_each_workers_events_in_order(consumer) -> None:
+    broker, _, _ = await consumer(heartbeats)
+    t0 = ms(utcnow())
+    tenant = "tenant-batch"
+    new, known = f"w-new-{uuid.uuid4().hex[:6]}", f"w-known-{uuid.uuid4().hex[:6]}"
+    job = await held_by(known, t0)
+    # When one message brings a new worker's connect and beat, and another worker's beat
+    batch = WorkerEventBatch(events=[
+        event("connected", new, tenant, t0 + timedelta(seconds=1)),
+        event("heartbeat", known, job.tenant_id, t0 + timedelta(seconds=2), [job.id]),
+        event("heartbeat", new, tenant, t0 + timedelta(seconds=3)),
+    ])
+    await broker.publish(batch, exchange=amqp.HEARTBEATS, routing_key=names.HEARTBEAT_BATCH_KEY,
+                         persist=True)
+    # Then each is applied: the new worker as of its beat, the other's job lease renewed
+    stored = await eventually(lambda: _beat_at(new, t0 + timedelta(seconds=3)))
+    assert stored.connected and stored.connected_at == t0 + timedelta(seconds=1)
+    renewed = await eventually(lambda: _lease_from(job, t0 + timedelta(seconds=2)))
+    assert renewed.lease.expires_at == t0 + timedelta(seconds=22)
+
+
+async def _beat_at(worker_id, at):
+    worker = await Worker.get(worker_id)
+    return worker if worker is not None and worker.last_heartbeat == at else None
 
 
 async def _lease_from(job, at):
