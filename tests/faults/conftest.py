@@ -4,6 +4,7 @@ The table goes to .data/test-output/reliability.md (and the terminal summary), t
 the table in docs/reliability.md.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -13,6 +14,9 @@ from tests.support.paths import DATA_DIR
 from tests.support.platform import FINAL, Tenant
 
 REPORT = DATA_DIR / "test-output" / "reliability.md"
+# How long a log may take to be complete after its job ended (a requeued batch waits up to
+# 6 s per delivery: jobrunner_shared.amqp.ConsumeErrorPolicy).
+LOG_WAIT_SECONDS = 30
 
 
 @dataclass
@@ -42,13 +46,20 @@ def record_counts() -> Callable[..., Counts]:
             for job_id in job_ids:
                 final_once += client.get(f"/jobs/{job_id}").json()["status"] in FINAL
                 seqs: list[int] = []
+                # Why wait: a job's end and its log travel on different queues; a log batch
+                # requeued during a fault (with its growing pause) can be stored after the end
+                # is. `complete` says every line is in; lines still missing after the wait are
+                # counted as lost.
+                deadline = time.monotonic() + LOG_WAIT_SECONDS
                 while True:
                     page = client.get(f"/jobs/{job_id}/logs",
                                       params={"after": seqs[-1] if seqs else 0, "limit": 10000})
                     body = page.json()
                     seqs.extend(line["seq"] for line in body["lines"])
-                    if body["complete"] or not body["lines"]:
+                    if body["complete"] or (not body["lines"] and time.monotonic() > deadline):
                         break
+                    if not body["lines"]:
+                        time.sleep(0.2)
                 stored += len(seqs)
                 duplicates += len(seqs) - len(set(seqs))
         counts = Counts(scenario, len(job_ids), final_once, lines_printed, stored, duplicates)
