@@ -35,6 +35,7 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 
 import aiohttp
@@ -171,11 +172,15 @@ def fill(mongodb_url: str, database: str, tenant_id: str, total: int) -> int:
         return have + added
 
 
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+def cpu_seconds(pids: dict[str, int], children: tuple[str, ...] = ()) -> dict[str, float]:
+    """CPU seconds of each process so far; for those named in `children`, with their ended
+    children's (the worker's job processes, once reaped)."""
     out = {}
     for name, pid in pids.items():
         times = psutil.Process(pid).cpu_times()
         out[name] = times.user + times.system
+        if name in children:
+            out[name] += times.children_user + times.children_system
     return out
 
 
@@ -304,8 +309,20 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict)
     print(f"throughput: {args.jobs} jobs, one worker of capacity 4, {args.clients} clients ...",
           flush=True)
     pids = {"api": platform.api.pid, "master": platform.master.pid, "worker": worker.pid}
+    port = int(mongodb_url.rsplit(":", 1)[-1].split("/")[0])
+    others = {"database": listener_pid(port),
+              "rabbitmq": listener_pid(urlsplit(platform.env["RABBITMQ_URL"]).port or 5672),
+              "bench client": os.getpid()}
+    measured = {**pids, **{name: pid for name, pid in others.items() if pid is not None}}
     with profiled(pids, args.profile):
+        before = cpu_seconds(measured, children=("worker",))
         report["throughput"] = asyncio.run(throughput(tenant, args.jobs, args.clients))
+        after = cpu_seconds(measured, children=("worker",))
+    # Where the time goes: CPU of each process per job (the worker's includes the jobs' shells).
+    report["throughput"]["cpu_ms_per_job"] = {
+        name: round((after[name] - before[name]) * 1000 / args.jobs, 2) for name in measured}
+    report["throughput"]["cpu_ms_per_job"]["total"] = round(
+        sum(report["throughput"]["cpu_ms_per_job"].values()), 2)
     print(json.dumps(report["throughput"]), flush=True)
 
     print("line -> SSE client: 500 lines, one every 10 ms ...", flush=True)
@@ -344,6 +361,7 @@ def print_summary(report: dict) -> None:
         rows += [("celery jobs/s", f"{c['jobs_per_second']} ({c['jobs']} tasks)"),
                  ("ratio", f"{report['ratio_to_celery']}x")]
     rows += [
+        ("CPU ms per job", ", ".join(f"{name} {ms}" for name, ms in t["cpu_ms_per_job"].items())),
         ("latency empty: client / platform p50",
          f"{e['client']['p50_ms']} / {e['platform']['p50_ms']} ms "
          f"(p99 {e['client']['p99_ms']} / {e['platform']['p99_ms']})"),
