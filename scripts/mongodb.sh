@@ -8,6 +8,9 @@
 # MONGODB_PORT (27017), listening on 127.0.0.1 only.
 #   MONGODB_BACKEND  h2 (default: data in <dir>/h2, kept across restarts) or memory (gone at stop)
 #   MONGODB_HEAP     the stand-in's Java heap, -Xmx (default 1g; the JVM would take a quarter of RAM)
+#   MONGODB_JAVA_OPTS  more JVM options for the stand-in (default: the serial collector and C1
+#                    only, the cheapest in CPU on a small machine; see
+#                    docs/local-database.md)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -20,6 +23,7 @@ LOG="$DIR/mongodb.log"
 WAIT_SECONDS=${MONGODB_START_TIMEOUT:-60}
 BACKEND=${MONGODB_BACKEND:-h2}
 HEAP=${MONGODB_HEAP:-1g}
+JAVA_OPTS=${MONGODB_JAVA_OPTS:-"-XX:+UseSerialGC -XX:TieredStopAtLevel=1"}
 LAUNCHER="$ROOT/infra/mongodb/target"
 
 running() { pid_alive "$PIDFILE"; }
@@ -85,7 +89,8 @@ start() {
     kind=mongod
   else
     "$SCRIPTS/install-deps.sh" mongodb || die "no mongod, and the stand-in (Java, Maven, infra/mongodb) is not available"
-    cmd=(java "-Xmx$HEAP" -XX:+ExitOnOutOfMemoryError -cp "$LAUNCHER/jobrunner-mongodb.jar:$LAUNCHER/lib/*"
+    # shellcheck disable=SC2086 # MONGODB_JAVA_OPTS: several options, split on spaces
+    cmd=(java "-Xmx$HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$LAUNCHER/jobrunner-mongodb.jar:$LAUNCHER/lib/*"
       jobrunner.mongodb.Launcher --backend "$BACKEND" --host 127.0.0.1 --port "$PORT")
     if [ "$BACKEND" = h2 ]; then
       mkdir -p "$DIR/h2"
