@@ -16,7 +16,6 @@ import urllib.error
 import urllib.request
 from importlib.metadata import PackageNotFoundError, version
 
-from jobrunner_shared import gctuning
 from jobrunner_shared import logging as log_setup
 from pydantic_settings import BaseSettings
 
@@ -70,7 +69,6 @@ async def serve(settings: WorkerSettings) -> int:
                   f"{settings.worker_health_port}: {exc.strerror or exc}", file=sys.stderr)
             return BAD_SETTINGS
     signals = 0
-    gctuning.settle_after_startup()  # per job: many short-lived objects (events, lines, calls)
 
     def on_signal(signum: int) -> None:
         nonlocal signals
