@@ -337,9 +337,8 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict)
     report["latency_full"] = {"stored": stored, **asyncio.run(latency(tenant, args.latency_jobs))}
     print(json.dumps(report["latency_full"]), flush=True)
 
-    port = int(mongodb_url.rsplit(":", 1)[-1].split("/")[0])
     idle_pids = {"api": platform.api.pid, "master": platform.master.pid}
-    if (db_pid := listener_pid(port)) is not None:
+    if (db_pid := others["database"]) is not None:
         idle_pids["database"] = db_pid
     print(f"idle for 10 s with {stored} jobs stored ...", flush=True)
     report["idle"] = idle_cpu(idle_pids)
