@@ -6,7 +6,7 @@ newer peer can add fields without breaking an older one; missing or malformed on
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -168,6 +168,9 @@ class AttemptRef(Message):
 
 class JobStarted(AttemptRef):
     pid: int | None = None
+    # How long the worker held the start back before sending it (a short attempt may end
+    # meanwhile and be sent as one job:ran): the master dates the start that much earlier.
+    held_seconds: float = Field(0.0, ge=0, le=3600)
 
 
 class LogLine(Message):
@@ -189,6 +192,18 @@ class JobFinished(AttemptRef):
     # has stored every line even though logs and status travel on different queues.
     last_seq: int | None = Field(None, ge=0)
     log_truncated: bool = False
+
+
+class JobRan(JobFinished):
+    """A short attempt in one event: what `job:started`, `job:log` and `job:finished` would
+    say, sent instead of them when the attempt ended before its start was sent (a worker
+    holds a start back a moment for that). One round trip, one message, one write."""
+
+    pid: int | None = None
+    # From the process's start to its end, on the worker's monotonic clock: the master dates
+    # the start by it (hosts' clocks differ; a duration does not).
+    duration_seconds: float = Field(0.0, ge=0)
+    lines: list[LogLine] = Field(default_factory=list)
 
 
 class Heartbeat(Message):
@@ -221,12 +236,22 @@ class JobAssignedEvent(AttemptRef, WorkerRef):
 
 class JobStartedEvent(JobStarted, WorkerRef):
     kind: Literal["started"] = "started"
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=utcnow)  # when the process started, as the master saw
 
 
 class JobFinishedEvent(JobFinished, WorkerRef):
     kind: Literal["finished"] = "finished"
     at: datetime = Field(default_factory=utcnow)
+
+
+class JobRanEvent(JobRan, WorkerRef):
+    """`job:ran` as relayed: `at` is when the master received it, the end."""
+
+    kind: Literal["ran"] = "ran"
+    at: datetime = Field(default_factory=utcnow)
+
+    def started_at(self) -> datetime:
+        return self.at - timedelta(seconds=self.duration_seconds)
 
 
 class CancelRequested(Message):
@@ -266,8 +291,8 @@ class AttemptUnrunnable(AttemptRef):
 
 # Everything that changes a job's state travels on the job-events queue; `kind` tells them apart.
 JobEvent = Annotated[
-    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | CancelRequested | AttemptExpired
-    | AttemptUnrunnable,
+    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | JobRanEvent | CancelRequested
+    | AttemptExpired | AttemptUnrunnable,
     Field(discriminator="kind"),
 ]
 
@@ -282,8 +307,8 @@ class JobEventBatch(Message):
 
 # What the job-events queue carries: one event, or a batch of them.
 JobEventMessage = Annotated[
-    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | CancelRequested | AttemptExpired
-    | AttemptUnrunnable | JobEventBatch,
+    JobAssignedEvent | JobStartedEvent | JobFinishedEvent | JobRanEvent | CancelRequested
+    | AttemptExpired | AttemptUnrunnable | JobEventBatch,
     Field(discriminator="kind"),
 ]
 

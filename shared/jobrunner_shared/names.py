@@ -19,6 +19,7 @@ SUBMIT_KEY = "job.submit"  # SPEC §4: AMQP producers publish here
 DISPATCH_KEY_PREFIX = "job.dispatch"  # + .<tenant>.<labelset>: API -> master
 JOB_STARTED_KEY = "job.event.started"
 JOB_FINISHED_KEY = "job.event.finished"
+JOB_RAN_KEY = "job.event.ran"  # a short attempt's start, output and end in one event
 JOB_CANCEL_REQUESTED_KEY = "job.event.cancel-requested"
 JOB_ASSIGNED_KEY = "job.event.assigned"
 JOB_EXPIRED_KEY = "job.event.expired"
@@ -79,6 +80,9 @@ EV_JOB_ASSIGN = "job:assign"  # master -> worker, acknowledged
 EV_JOB_STARTED = "job:started"  # worker -> master, acknowledged
 EV_JOB_LOG = "job:log"  # worker -> master, acknowledged
 EV_JOB_FINISHED = "job:finished"  # worker -> master, acknowledged
+# worker -> master, acknowledged: instead of the three above, for an attempt that ended before
+# its start was sent (a master that does not know it answers with an empty ack)
+EV_JOB_RAN = "job:ran"
 EV_HEARTBEAT = "heartbeat"  # worker -> master
 EV_JOB_CANCEL = "job:cancel"  # master -> worker
 EV_WORKER_DRAIN = "worker:drain"  # master -> worker

@@ -17,6 +17,7 @@ from jobrunner_shared.messages import (
     AttemptUnrunnable,
     JobAssignedEvent,
     JobFinishedEvent,
+    JobRanEvent,
     JobStartedEvent,
 )
 from jobrunner_api.updates import apply_update
@@ -291,3 +292,69 @@ def test_will_retry_counts_this_attempt(outcome) -> None:
     assert t.will_retry(job, outcome, None)
     assert not t.will_retry(job, "succeeded", None)
     assert not t.will_retry(run(job, "failed"), outcome, None)
+
+
+# --- a short attempt reported in one event (job:ran) -------------------------------------------
+
+
+def ran(job: JobView, status: str = "succeeded", worker: str = W1, at: datetime = T0,
+        duration: float = 0.25, exit_code: int | None = 0, **kw) -> t.Decision:
+    event = JobRanEvent(**ref(job, worker, **kw), pid=7, status=status, exit_code=exit_code,
+                        last_seq=3, duration_seconds=duration, at=at)
+    return t.ran(job, event, TIMING)
+
+
+def test_a_short_attempt_goes_from_queued_to_its_end_in_one_change() -> None:
+    # Given a queued job whose publish was not marked confirmed yet
+    job = new_job(publish_due_at=T0 + timedelta(seconds=10))
+    # When its worker reports the whole attempt at once, 250 ms after it started
+    decision = ran(job, at=T0 + timedelta(seconds=1))
+    after = step(job, decision)
+    # Then one change ends it: started 250 ms before the end, by that worker, nothing left due
+    assert after.status == "succeeded" and after.exit_code == 0
+    assert after.started_at == T0 + timedelta(seconds=0.75)
+    assert after.finished_at == T0 + timedelta(seconds=1)
+    assert after.current.worker == W1 and after.current.last_seq == 3
+    assert after.lease is None and after.publish_due_at is None and after.timeout_at is None
+    assert after.version == job.version + 2  # two changes of state, written as one
+    assert not decision.publish and not decision.cancel
+
+
+def test_a_short_attempt_the_same_as_its_start_and_end_one_by_one() -> None:
+    job = new_job(max_retries=1)
+    at = T0 + timedelta(seconds=2)
+    one_by_one = step(job, started(job, at=at - timedelta(seconds=0.5)))
+    one_by_one = step(one_by_one, finished(one_by_one, "failed", at=at, exit_code=3))
+    at_once = step(job, ran(job, "failed", at=at, duration=0.5, exit_code=3))
+    # A failure with a retry left queues attempt 2 either way, with the same fields
+    assert at_once.model_dump(exclude={"lease"}) == one_by_one.model_dump(exclude={"lease"})
+    assert at_once.status == "queued" and at_once.attempt == 2
+
+
+def test_a_short_attempt_whose_start_was_applied_ends_it() -> None:
+    # A job:ran resent after the master relayed it, or after a start applied meanwhile
+    job = step(new_job(), started(new_job()))
+    after = step(job, ran(job, at=T0 + timedelta(seconds=1)))
+    assert after.status == "succeeded" and after.started_at == T0
+
+
+def test_a_stale_or_repeated_short_attempt_changes_nothing() -> None:
+    job = new_job()
+    done = step(job, ran(job))
+    assert ran(done).update is None  # the same report again
+    lost = lose(new_job())
+    assert ran(lost, attempt=1).update is None  # an attempt the platform gave up on
+    other = step(new_job(), started(new_job(), worker=W2))
+    assert ran(other, worker=W1).update is None  # another worker's copy
+
+
+def test_a_short_attempt_counts_its_new_lines_in_the_same_change() -> None:
+    job = new_job()
+    event = JobRanEvent(**ref(job), status="succeeded", exit_code=0, last_seq=3, at=T0)
+    after = step(job, t.ran(job, event, TIMING, new_lines=3))
+    assert after.status == "succeeded" and after.current.log_lines == 3
+    # A resend whose lines were stored already (none new) changes nothing
+    assert t.ran(after, event, TIMING, new_lines=0).update is None
+    # Lines stored for the first time with a report that changes nothing else are still counted
+    again = step(after, t.ran(after, event, TIMING, new_lines=2))
+    assert again.current.log_lines == 5 and again.version == after.version

@@ -18,14 +18,15 @@ def test_a_connected_worker_and_its_events_show_in_the_master_metrics(
     worker = start_worker(tenant.worker_key())
     tenant.wait_workers_online(1)
     assert value(scrape(platform.master_url), "jobrunner_connected_workers") >= connected + 1
-    # When it runs a job with output
-    job = tenant.submit(command="echo hello")
-    assert tenant.wait_final(job["id"])["status"] == "succeeded"
-    tenant.all_lines(job["id"])
+    # When it runs a short job (reported in one event) and a longer one, both with output
+    for command in ("echo hello", "echo hello; sleep 1; echo bye"):
+        job = tenant.submit(command=command)
+        assert tenant.wait_final(job["id"])["status"] == "succeeded"
+        tenant.all_lines(job["id"])
     # Then each kind of event it sent is counted
     after = scrape(platform.master_url)
-    for event in (names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED,
-                  names.EV_HEARTBEAT):
+    for event in (names.EV_JOB_RAN, names.EV_JOB_STARTED, names.EV_JOB_LOG,
+                  names.EV_JOB_FINISHED, names.EV_HEARTBEAT):
         total = "jobrunner_worker_events_total"
         assert value(after, total, event=event) >= value(before, total, event=event) + 1, event
     # And once it is gone, it is no longer counted as connected

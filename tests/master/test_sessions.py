@@ -93,6 +93,58 @@ async def test_a_full_worker_gets_no_more_jobs_and_the_rest_wait_in_rabbitmq(
         await worker.close()
 
 
+async def test_a_short_attempt_reported_in_one_event_ends_and_frees_its_slot(
+    platform, tenant: Tenant, rabbitmq_url: str
+) -> None:
+    # Given a worker of capacity 1 holding the first of two jobs
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=1)
+    await worker.connect()
+    try:
+        jobs = [tenant.submit(command=f"echo {i}")["id"] for i in range(2)]
+        first = await asyncio.wait_for(worker.assigned.get(), 10)
+        assert first["job_id"] == jobs[0]
+        # When it reports the whole attempt at once: start, lines and end
+        lines = [{"seq": n, "stream": "stdout", "text": f"out {n}", "ts": "2026-01-01T00:00:00Z"}
+                 for n in (1, 2)]
+        ack = await worker.send(names.EV_JOB_RAN, {
+            "job_id": jobs[0], "attempt": 1, "pid": 9, "duration_seconds": 0.05,
+            "lines": lines, "status": "failed", "exit_code": 4, "last_seq": 2})
+        assert ack == {"ok": True, "error": None}
+        # Then the platform stored it, started before it ended, with every line
+        done = tenant.wait_final(jobs[0])
+        assert (done["status"], done["exit_code"]) == ("failed", 4)
+        assert done["started_at"] < done["finished_at"]
+        assert [ln["text"] for ln in tenant.all_lines(jobs[0])] == ["out 1", "out 2"]
+        # And the slot is free again: the next job comes, none is left in RabbitMQ
+        second = await asyncio.wait_for(worker.assigned.get(), 10)
+        assert second["job_id"] == jobs[1]
+        assert await ready_count(rabbitmq_url, names.dispatch_queue(tenant_id(tenant), [])) == 0
+    finally:
+        await worker.close()
+
+
+async def test_a_start_held_back_by_the_worker_is_dated_when_the_process_began(
+    platform, tenant: Tenant
+) -> None:
+    worker = FakeWorker(platform.master_url, tenant.worker_key(), capacity=1)
+    await worker.connect()
+    try:
+        job = tenant.submit(command="sleep 5")["id"]
+        await asyncio.wait_for(worker.assigned.get(), 10)
+        # When the worker sends the start 2 s after the process began (held back), then the end
+        sent = datetime.now(UTC)
+        ack = await worker.send(names.EV_JOB_STARTED,
+                                {"job_id": job, "attempt": 1, "pid": 1, "held_seconds": 2})
+        assert ack["ok"] is True
+        await worker.send(names.EV_JOB_FINISHED, {"job_id": job, "attempt": 1,
+                                                  "status": "succeeded", "exit_code": 0})
+        # Then the job started 2 s before the master got the start
+        started = datetime.fromisoformat(tenant.wait_final(job)["started_at"])
+        assert timedelta(seconds=1.5) < sent - started < timedelta(seconds=2.5)
+    finally:
+        await worker.close()
+
+
 async def test_a_malformed_event_is_dead_lettered_and_acknowledged(
     platform, tenant: Tenant, rabbitmq_url: str
 ) -> None:

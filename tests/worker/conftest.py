@@ -8,7 +8,7 @@ import pytest
 import socketio
 import uvicorn
 from jobrunner_shared import names
-from jobrunner_shared.messages import EventAck
+from jobrunner_shared.messages import EventAck, JobFinished
 
 NS = names.WORKERS_NAMESPACE
 
@@ -65,13 +65,40 @@ class QuietServer(uvicorn.Server):
         yield
 
 
+class OlderNamespace(socketio.AsyncNamespace):
+    """What a real master is (a class-based namespace), for the events the fake has no handler
+    for: python-socketio acknowledges each with no arguments, as an older master does job:ran."""
+
+    def __init__(self, unhandled: list[tuple[str, object]]) -> None:
+        super().__init__(NS)
+        self.unhandled = unhandled
+
+    async def trigger_event(self, event, *args):
+        if event != "disconnect":
+            self.unhandled.append((event, args[1] if len(args) > 1 else None))
+        return await super().trigger_event(event, *args)
+
+
+def classic(event: str, data: dict) -> list[tuple[str, dict]]:
+    """A job:ran as the job:started, job:log (if it has lines) and job:finished it stands for."""
+    if event != names.EV_JOB_RAN:
+        return [(event, data)]
+    ref = {"job_id": data["job_id"], "attempt": data["attempt"]}
+    story = [(names.EV_JOB_STARTED, {**ref, "pid": data["pid"]})]
+    if data["lines"]:
+        story.append((names.EV_JOB_LOG, {**ref, "lines": data["lines"]}))
+    story.append((names.EV_JOB_FINISHED, {k: data[k] for k in JobFinished.model_fields}))
+    return story
+
+
 class FakeMaster:
-    def __init__(self, port: int, api_key: str = "good-key") -> None:
+    def __init__(self, port: int, api_key: str = "good-key", knows_ran: bool = True) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.api_key = api_key
         self.connects: list[tuple[float, dict]] = []  # every connection attempt
         self.received: list[tuple[str, dict]] = []  # events that carry an ack
+        self.unhandled: list[tuple[str, object]] = []  # events without a handler (acked empty)
         self.heartbeats: list[dict] = []
         self.sid: str | None = None
         self.hold_first_log = False  # True: the first job:log is never acknowledged
@@ -79,8 +106,12 @@ class FakeMaster:
         self.changed = asyncio.Event()
         self.sio = socketio.AsyncServer(async_mode="asgi")
         self.sio.on("connect", self._connect, namespace=NS)
-        for event in (names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED):
+        known = [names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED]
+        if knows_ran:  # False: an older master, without a job:ran handler
+            known.append(names.EV_JOB_RAN)
+        for event in known:
             self.sio.on(event, self._event(event), namespace=NS)
+        self.sio.register_namespace(OlderNamespace(self.unhandled))
         self.sio.on(names.EV_HEARTBEAT, self._heartbeat, namespace=NS)
         self._server: QuietServer | None = None
         self._task: asyncio.Task | None = None
@@ -123,7 +154,16 @@ class FakeMaster:
                 await asyncio.wait_for(self.changed.wait(), min(remaining, 0.1))
 
     def events(self, name: str) -> list[dict]:
+        """The events of that name as they came over the wire."""
         return [data for event, data in self.received if event == name]
+
+    def story(self) -> list[tuple[str, dict]]:
+        """What the master was told, whichever way: each job:ran as started, log, finished."""
+        return [told for event, data in self.received for told in classic(event, data)]
+
+    def reported(self, name: str) -> list[dict]:
+        """`events`, with each job:ran counted as the started, log and finished it stands for."""
+        return [data for event, data in self.story() if event == name]
 
     async def assign(self, **payload) -> dict:
         payload.setdefault("tenant_id", "t1")
@@ -152,8 +192,8 @@ async def master_factory():
     """Factory: FakeMaster(port) started now, stopped at the end of the test."""
     started: list[FakeMaster] = []
 
-    async def start(port: int | None = None) -> FakeMaster:
-        fake = FakeMaster(port or free_port())
+    async def start(port: int | None = None, **options) -> FakeMaster:
+        fake = FakeMaster(port or free_port(), **options)
         await fake.start()
         started.append(fake)
         return fake

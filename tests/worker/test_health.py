@@ -105,10 +105,10 @@ async def test_metrics_count_jobs_by_status_slots_running_reconnects_and_the_out
     await master.wait_for(lambda: master.sid)
     await master.assign(job_id="ok", command="true")
     await master.assign(job_id="bad", command="exit 3")
-    await master.wait_for(lambda: len(master.events(names.EV_JOB_FINISHED)) == 2)
+    await master.wait_for(lambda: len(master.reported(names.EV_JOB_FINISHED)) == 2)
     await master.assign(job_id="slow", command="sleep 30")
     await master.wait_for(lambda: any(e["job_id"] == "slow"
-                                      for e in master.events(names.EV_JOB_STARTED)))
+                                      for e in master.reported(names.EV_JOB_STARTED)))
 
     _, text = await get(http, "/metrics")
     found = samples(text)
@@ -132,7 +132,7 @@ async def test_metrics_count_jobs_by_status_slots_running_reconnects_and_the_out
 
     # And once back, the reconnect is counted and the outbox empties
     back = await master_factory(port)
-    await back.wait_for(lambda: back.events(names.EV_JOB_FINISHED), timeout=10)
+    await back.wait_for(lambda: back.reported(names.EV_JOB_FINISHED), timeout=10)
     assert await eventually(lambda: metric(http, "jobrunner_worker_outbox_entries",
                                            lambda v: v == 0))
     assert await metric(http, "jobrunner_worker_reconnects_total", lambda v: v == 1)

@@ -66,7 +66,7 @@ async def test_sigterm_drains_running_jobs_then_exits(master, tmp_path):
         await master.wait_for(lambda: master.sid, timeout=10)
         assert master.connects[-1][1]["name"] == "proc-w"
         await master.assign(job_id="j", command="sleep 0.5; echo finished-well")
-        await master.wait_for(lambda: master.events(names.EV_JOB_STARTED))
+        await master.wait_for(lambda: master.reported(names.EV_JOB_STARTED))
         # When the worker is asked to stop while a job runs
         proc.send_signal(signal.SIGTERM)
         # Then it takes no new job, lets the running one finish and reports it, then exits
@@ -74,9 +74,9 @@ async def test_sigterm_drains_running_jobs_then_exits(master, tmp_path):
         refused = await master.assign(job_id="late", command="true")
         assert refused["accepted"] is False
         assert await asyncio.wait_for(proc.wait(), 15) == 0
-        finished = master.events(names.EV_JOB_FINISHED)
+        finished = master.reported(names.EV_JOB_FINISHED)
         assert [(f["job_id"], f["status"]) for f in finished] == [("j", "succeeded")]
-        texts = [line["text"] for b in master.events(names.EV_JOB_LOG) for line in b["lines"]]
+        texts = [line["text"] for b in master.reported(names.EV_JOB_LOG) for line in b["lines"]]
         assert texts == ["finished-well"]
     finally:
         if proc.returncode is None:
@@ -92,12 +92,12 @@ async def test_second_signal_cancels_running_jobs(master, tmp_path):
     try:
         await master.wait_for(lambda: master.sid, timeout=10)
         await master.assign(job_id="slow", command="sleep 60")
-        await master.wait_for(lambda: master.events(names.EV_JOB_STARTED))
+        await master.wait_for(lambda: master.reported(names.EV_JOB_STARTED))
         proc.send_signal(signal.SIGTERM)
         await master.wait_for(lambda: any(h["draining"] for h in master.heartbeats))
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
-        finished = master.events(names.EV_JOB_FINISHED)
+        finished = master.reported(names.EV_JOB_FINISHED)
         assert [(f["job_id"], f["status"]) for f in finished] == [("slow", "cancelled")]
     finally:
         if proc.returncode is None:

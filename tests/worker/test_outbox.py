@@ -3,7 +3,14 @@
 import asyncio
 
 from jobrunner_shared import names
-from jobrunner_shared.messages import JobFinished, JobLog, JobStarted, LogLine, utcnow
+from jobrunner_shared.messages import (
+    JobFinished,
+    JobLog,
+    JobRan,
+    JobStarted,
+    LogLine,
+    utcnow,
+)
 from jobrunner_worker.outbox import Outbox
 
 
@@ -19,15 +26,36 @@ class FakeClient:
     def ack(self, index: int, ok: bool = True) -> None:
         self.sent[index][2]({"ok": ok})
 
+    def ack_empty(self, index: int) -> None:
+        """What python-socketio answers for an event its namespace has no handler for."""
+        self.sent[index][2]()
+
+    @property
+    def events(self) -> list[tuple[str, str]]:
+        return [(event, data["job_id"]) for event, data, _ in self.sent]
+
 
 def log_batch(first: int, n: int = 2, job_id: str = "j") -> JobLog:
     lines = [LogLine(seq=s, stream="stdout", text=f"l{s}", ts=utcnow()) for s in range(first, first + n)]
     return JobLog(job_id=job_id, attempt=1, lines=lines)
 
 
+def ran(job_id: str = "j", lines: int = 3) -> JobRan:
+    return JobRan(job_id=job_id, attempt=1, status="failed", exit_code=3, error="oops",
+                  last_seq=lines, pid=42, duration_seconds=0.01,
+                  lines=log_batch(1, lines, job_id=job_id).lines if lines else [])
+
+
 async def settle():
     for _ in range(5):
         await asyncio.sleep(0)
+
+
+async def until(predicate, timeout: float = 1.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.005)
 
 
 async def run_outbox(**kwargs):
@@ -137,4 +165,109 @@ async def test_window_limits_calls_in_flight():
     client.ack(0)
     await settle()
     assert len(client.sent) == 5
+    task.cancel()
+
+
+async def test_an_empty_ack_to_job_ran_unfolds_it_in_order_and_stops_coalescing_until_reconnect():
+    outbox, task = await run_outbox(window=8, batch_lines=2)
+    client = FakeClient()
+    story = ran(lines=3)
+    outbox.put(names.EV_JOB_RAN, story)
+    outbox.connected(client)
+    await settle()
+    assert client.events == [(names.EV_JOB_RAN, "j")]
+    assert outbox.ran_supported is True
+    # When the master answers it with an empty ack (it has no handler for job:ran)
+    client.ack_empty(0)
+    await settle()
+    # Then the same attempt goes as a start first, then its lines (in batches of at most 2)
+    assert outbox.ran_supported is False
+    assert client.events[1:] == [(names.EV_JOB_STARTED, "j")]
+    assert client.sent[1][1] == {"job_id": "j", "attempt": 1, "pid": 42, "held_seconds": 0.0}
+    client.ack(1)
+    await settle()
+    assert client.events[2:] == [(names.EV_JOB_LOG, "j")] * 2
+    assert [[line["seq"] for line in data["lines"]] for _, data, _ in client.sent[2:]] == [
+        [1, 2], [3]]
+    assert [line for _, data, _ in client.sent[2:] for line in data["lines"]] == [
+        line.model_dump(mode="json") for line in story.lines]
+    client.ack(3)
+    client.ack(2)
+    await settle()
+    # and its end last, as a job:finished would have said it
+    assert client.events[4:] == [(names.EV_JOB_FINISHED, "j")]
+    assert client.sent[4][1] == JobFinished(
+        job_id="j", attempt=1, status="failed", exit_code=3, error="oops", last_seq=3
+    ).model_dump(mode="json")
+    client.ack(4)
+    await asyncio.wait_for(outbox.wait_empty(), 1)
+    assert outbox.pending_bytes == 0 and len(outbox) == 0
+
+    # A job:ran put while this master is known not to know it goes the classic way at once
+    outbox.put(names.EV_JOB_RAN, ran("k", lines=0))
+    await settle()
+    assert client.events[5:] == [(names.EV_JOB_STARTED, "k")]
+    # And a new connection (perhaps to a newer master) tries job:ran again
+    outbox.disconnected()
+    outbox.connected(FakeClient())
+    assert outbox.ran_supported is True
+    task.cancel()
+
+
+async def test_ok_false_resends_the_job_ran_unchanged():
+    outbox, task = await run_outbox(window=1, ack_timeout=0.1, retry_delay=0.05,
+                                    retry_delay_max=0.1)
+    client = FakeClient()
+    outbox.put(names.EV_JOB_RAN, ran())
+    outbox.connected(client)
+    await settle()
+    client.ack(0, ok=False)
+    await asyncio.sleep(0.4)
+    # resent as it was: not unfolded, and the master is still thought to know job:ran
+    assert len(client.sent) >= 2
+    assert all((event, data) == (names.EV_JOB_RAN, client.sent[0][1])
+               for event, data, _ in client.sent)
+    assert outbox.ran_supported is True
+    client.ack(len(client.sent) - 1)
+    await asyncio.wait_for(outbox.wait_empty(), 1)
+    task.cancel()
+
+
+async def test_a_late_empty_ack_of_an_unfolded_job_ran_is_ignored():
+    outbox, task = await run_outbox(window=1, ack_timeout=0.05, retry_delay=0.01,
+                                    retry_delay_max=0.01)
+    client = FakeClient()
+    outbox.put(names.EV_JOB_RAN, ran(lines=0))
+    outbox.connected(client)
+    await asyncio.sleep(0.15)  # no answer in time: sent again
+    tries = len(client.sent)
+    assert tries >= 2
+    client.ack_empty(0)  # the first try's answer comes late
+    for index in range(1, tries):
+        client.ack_empty(index)  # and so do the others': unfolded once only
+    await until(lambda: len(client.sent) > tries)  # after the retry delay still running
+    await settle()
+    assert client.events[tries:] == [(names.EV_JOB_STARTED, "j")]
+    client.ack(tries)
+    await until(lambda: len(client.sent) > tries + 1)
+    client.ack(tries + 1)
+    await asyncio.wait_for(outbox.wait_empty(), 1)
+    assert client.events[tries:] == [(names.EV_JOB_STARTED, "j"), (names.EV_JOB_FINISHED, "j")]
+    task.cancel()
+
+
+async def test_a_job_ran_counts_as_a_start_and_an_end_of_its_attempt():
+    outbox, task = await run_outbox(window=8)
+    client = FakeClient()
+    outbox.put(names.EV_JOB_LOG, log_batch(1, job_id="a"))  # an earlier attempt's event...
+    outbox.put(names.EV_JOB_RAN, ran("a"))  # ...goes before it
+    outbox.put(names.EV_JOB_RAN, ran("b"))
+    outbox.put(names.EV_JOB_LOG, log_batch(4, job_id="b"))  # nothing of b beside its job:ran
+    outbox.connected(client)
+    await settle()
+    assert client.events == [(names.EV_JOB_LOG, "a"), (names.EV_JOB_RAN, "b")]
+    client.ack(0)
+    client.ack(1)
+    await settle()
+    assert client.events[2:] == [(names.EV_JOB_RAN, "a"), (names.EV_JOB_LOG, "b")]
     task.cancel()

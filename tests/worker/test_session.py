@@ -63,15 +63,15 @@ async def test_assigned_job_is_reported_started_logs_finished(master, start_work
         env={"TOKEN": "tok-123"}, mask=["tok-123"],
     )
     assert ack == {"accepted": True, "reason": None}
-    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
-    kinds = [event for event, _ in master.received]
+    await master.wait_for(lambda: master.reported(names.EV_JOB_FINISHED))
+    kinds = [event for event, _ in master.story()]
     assert kinds[0] == names.EV_JOB_STARTED and kinds[-1] == names.EV_JOB_FINISHED
-    assert master.events(names.EV_JOB_STARTED)[0]["pid"] > 0
-    lines = [line for batch in master.events(names.EV_JOB_LOG) for line in batch["lines"]]
+    assert master.reported(names.EV_JOB_STARTED)[0]["pid"] > 0
+    lines = [line for batch in master.reported(names.EV_JOB_LOG) for line in batch["lines"]]
     assert sorted(line["seq"] for line in lines) == [1, 2, 3]
     by_stream = {(line["stream"], line["text"]) for line in lines}
     assert by_stream == {("stdout", "one"), ("stderr", "two"), ("stdout", "***")}
-    finished = master.events(names.EV_JOB_FINISHED)[0]
+    finished = master.reported(names.EV_JOB_FINISHED)[0]
     assert finished["job_id"] == "j1" and finished["status"] == "failed"
     assert finished["exit_code"] == 4 and finished["last_seq"] == 3
     await master.wait_for(lambda: master.heartbeats)
@@ -102,15 +102,15 @@ async def test_capacity_is_never_exceeded_and_duplicates_run_once(master, start_
     assert extra["accepted"] is False and "slot" in extra["reason"]
     # the same attempt assigned again while it runs is accepted but not run twice
     assert (await master.assign(job_id="a", command="sleep 5"))["accepted"] is True
-    await master.wait_for(lambda: len(master.events(names.EV_JOB_STARTED)) == 2)
+    await master.wait_for(lambda: len(master.reported(names.EV_JOB_STARTED)) == 2)
     await asyncio.sleep(0.3)
-    assert sorted(e["job_id"] for e in master.events(names.EV_JOB_STARTED)) == ["a", "b"]
+    assert sorted(e["job_id"] for e in master.reported(names.EV_JOB_STARTED)) == ["a", "b"]
     await master.wait_for(lambda: any(len(h["running"]) == 2 for h in master.heartbeats))
 
     # cancel reaches only the attempt it names
     await master.sio.emit(names.EV_JOB_CANCEL, {"job_id": "a", "attempt": 1}, to=master.sid, namespace=names.WORKERS_NAMESPACE)
-    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
-    finished = master.events(names.EV_JOB_FINISHED)
+    await master.wait_for(lambda: master.reported(names.EV_JOB_FINISHED))
+    finished = master.reported(names.EV_JOB_FINISHED)
     assert [(f["job_id"], f["status"]) for f in finished] == [("a", "cancelled")]
     # a slot is free again
     assert (await master.assign(job_id="d", command="true"))["accepted"] is True
@@ -127,7 +127,7 @@ async def test_drain_finishes_running_jobs_refuses_new_ones_then_exits(master):
     refused = await master.assign(job_id="new", command="true")
     assert refused["accepted"] is False and "draining" in refused["reason"]
     await asyncio.wait_for(task, 10)  # the worker exits by itself
-    finished = master.events(names.EV_JOB_FINISHED)
+    finished = master.reported(names.EV_JOB_FINISHED)
     assert [(f["job_id"], f["status"]) for f in finished] == [("long", "succeeded")]
 
 
@@ -138,17 +138,25 @@ async def test_first_connect_is_retried_until_the_master_is_up(start_worker, mas
     await late.wait_for(lambda: late.sid, timeout=6)
 
 
-async def test_a_command_that_cannot_start_is_reported_in_order(master, start_worker):
-    await start_worker(master.url)
+@pytest.mark.parametrize("linger", [2, 0])
+async def test_a_command_that_cannot_start_is_reported_in_order(master, start_worker, linger):
+    await start_worker(master.url, worker_start_linger_seconds=linger)
     await master.wait_for(lambda: master.sid)
     await master.assign(job_id="nf", argv=["/nonexistent/tool", "--x"])
-    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
-    assert [event for event, _ in master.received] == [
+    await master.wait_for(lambda: master.reported(names.EV_JOB_FINISHED))
+    assert [event for event, _ in master.story()] == [
         names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED,
     ]
-    assert master.events(names.EV_JOB_STARTED)[0]["pid"] is None
-    assert "/nonexistent/tool" in master.events(names.EV_JOB_LOG)[0]["lines"][0]["text"]
-    finished = master.events(names.EV_JOB_FINISHED)[0]
+    # in one job:ran (no time spent), or the classic way when coalescing is off
+    wire = [event for event, _ in master.received]
+    if linger:
+        assert wire == [names.EV_JOB_RAN]
+        assert master.events(names.EV_JOB_RAN)[0]["duration_seconds"] == 0
+    else:
+        assert wire == [names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED]
+    assert master.reported(names.EV_JOB_STARTED)[0]["pid"] is None
+    assert "/nonexistent/tool" in master.reported(names.EV_JOB_LOG)[0]["lines"][0]["text"]
+    finished = master.reported(names.EV_JOB_FINISHED)[0]
     assert (finished["status"], finished["exit_code"]) == ("failed", 127)
 
 
@@ -156,8 +164,8 @@ async def test_100k_lines_reach_the_master_complete_and_in_order(master, start_w
     await start_worker(master.url)
     await master.wait_for(lambda: master.sid)
     await master.assign(job_id="big", argv=["seq", "1", "100000"])
-    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED), timeout=20)
-    batches = master.events(names.EV_JOB_LOG)
+    await master.wait_for(lambda: master.reported(names.EV_JOB_FINISHED), timeout=20)
+    batches = master.reported(names.EV_JOB_LOG)
     assert all(len(b["lines"]) <= 1000 for b in batches)
     lines = sorted((line for b in batches for line in b["lines"]), key=lambda x: x["seq"])
     assert [line["seq"] for line in lines] == list(range(1, 100001))
@@ -205,4 +213,52 @@ async def test_only_refusals_in_a_row_count(master, start_worker, port):
     await master.wait_for(lambda: master.sid and session.refusals == 0, timeout=10)
     assert session.refused is None
     await master.assign(job_id="after", command="true")
-    await master.wait_for(lambda: master.events(names.EV_JOB_FINISHED))
+    await master.wait_for(lambda: master.reported(names.EV_JOB_FINISHED))
+
+
+async def test_a_quick_job_arrives_as_one_job_ran(master, start_worker):
+    # Given a worker on a master that knows job:ran (a linger no busy test machine outlasts)
+    await start_worker(master.url, worker_start_linger_seconds=2)
+    await master.wait_for(lambda: master.sid)
+    # When a job ends well within the start linger
+    await master.assign(job_id="quick", command="echo one; echo two >&2; exit 3")
+    await master.wait_for(lambda: master.events(names.EV_JOB_RAN))
+    await asyncio.sleep(0.3)  # nothing else of it follows
+    # Then its start, output and end came in one event, and nothing else
+    assert [event for event, _ in master.received] == [names.EV_JOB_RAN]
+    ran = master.events(names.EV_JOB_RAN)[0]
+    assert (ran["job_id"], ran["attempt"]) == ("quick", 1)
+    assert (ran["status"], ran["exit_code"]) == ("failed", 3)
+    assert ran["pid"] > 0 and 0 < ran["duration_seconds"] < 2 and ran["last_seq"] == 2
+    assert [(line["seq"], line["stream"], line["text"]) for line in ran["lines"]] == [
+        (1, "stdout", "one"), (2, "stderr", "two")]
+
+
+async def test_a_master_without_job_ran_gets_the_same_job_as_started_log_finished(
+    master_factory, start_worker
+):
+    # Given a master that has no handler for job:ran (an older one)
+    older = await master_factory(knows_ran=False)
+    session = await start_worker(older.url, worker_start_linger_seconds=2)
+    await older.wait_for(lambda: older.sid)
+    # When a quick job runs
+    await older.assign(job_id="q1", command="echo one; echo two; exit 3")
+    await older.wait_for(lambda: older.events(names.EV_JOB_FINISHED))
+    # Then the worker tried job:ran once, then told the same story the classic way
+    assert [event for event, _ in older.unhandled] == [names.EV_JOB_RAN]
+    assert [event for event, _ in older.received] == [
+        names.EV_JOB_STARTED, names.EV_JOB_LOG, names.EV_JOB_FINISHED]
+    assert older.events(names.EV_JOB_STARTED)[0]["pid"] > 0
+    assert [(line["seq"], line["text"]) for line in older.events(names.EV_JOB_LOG)[0]["lines"]] == [
+        (1, "one"), (2, "two")]
+    finished = older.events(names.EV_JOB_FINISHED)[0]
+    assert (finished["job_id"], finished["status"]) == ("q1", "failed")
+    assert (finished["exit_code"], finished["last_seq"]) == (3, 2)
+    assert session.outbox.ran_supported is False
+    # And the next job on this connection is not tried as a job:ran any more
+    await older.assign(job_id="q2", command="echo three")
+    await older.wait_for(lambda: len(older.events(names.EV_JOB_FINISHED)) == 2)
+    assert len(older.unhandled) == 1
+    assert [(event, data["job_id"]) for event, data in older.received[3:]] == [
+        (names.EV_JOB_STARTED, "q2"), (names.EV_JOB_LOG, "q2"), (names.EV_JOB_FINISHED, "q2")]
+    await asyncio.wait_for(session.outbox.wait_empty(), 5)

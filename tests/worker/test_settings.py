@@ -23,6 +23,7 @@ def test_defaults(monkeypatch):
     assert settings.worker_max_refusals == 3
     assert settings.worker_health_port == 0  # off
     assert settings.worker_health_grace_seconds == 30.0
+    assert settings.worker_start_linger_seconds == 0.05
 
 
 def test_labels_are_comma_separated_trimmed_and_empties_dropped(monkeypatch):
@@ -58,7 +59,8 @@ def test_master_url_may_list_several_masters() -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("WORKER_HEALTH_PORT", "70000"),
-                                             ("WORKER_MAX_REFUSALS", "-1")])
+                                             ("WORKER_MAX_REFUSALS", "-1"),
+                                             ("WORKER_START_LINGER_SECONDS", "-0.1")])
 def test_bad_health_and_refusal_settings_are_refused(monkeypatch, name, value):
     monkeypatch.setenv("API_KEY", "k")
     monkeypatch.setenv(name, value)
@@ -72,3 +74,9 @@ def test_every_setting_has_a_meaning_and_a_default_for_help():
     assert all(meaning for _, meaning in rows.values())
     assert rows["API_KEY"][0] == "required" and rows["WORKER_NAME"][0] == "the host name"
     assert rows["WORKER_HEALTH_PORT"][0] == "0" and rows["WORKER_MAX_REFUSALS"][0] == "3"
+
+
+def test_start_linger_zero_turns_coalescing_off(monkeypatch):
+    monkeypatch.setenv("API_KEY", "k")
+    monkeypatch.setenv("WORKER_START_LINGER_SECONDS", "0")
+    assert load_settings().worker_start_linger_seconds == 0

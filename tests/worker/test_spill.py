@@ -5,7 +5,8 @@ import json
 import time
 
 from jobrunner_shared import names
-from jobrunner_shared.messages import JobFinished, JobLog, JobStarted, LogLine, utcnow
+from jobrunner_shared.messages import JobFinished, JobLog, JobRan, JobStarted, LogLine, utcnow
+from jobrunner_worker.coalesce import unfold
 from jobrunner_worker.outbox import Outbox
 from jobrunner_worker.session import WorkerSession
 from jobrunner_worker.settings import WorkerSettings
@@ -34,6 +35,27 @@ def events(batches: int) -> list[tuple[str, object]]:
         out.append((names.EV_JOB_LOG, JobLog(job_id="j", attempt=1, lines=lines)))
     finished = JobFinished(job_id="j", attempt=1, status="succeeded", exit_code=0)
     out.append((names.EV_JOB_FINISHED, finished))
+    return out
+
+
+class OlderMasterClient(AckingClient):
+    """A master without a job:ran handler: python-socketio acks that event with no arguments."""
+
+    async def emit(self, event, data, namespace=None, callback=None):
+        self.sent.append((event, data))
+        args = () if event == names.EV_JOB_RAN else ({"ok": True},)
+        asyncio.get_running_loop().call_soon(callback, *args)
+
+
+def short_attempts(count: int) -> list[tuple[str, object]]:
+    """`count` short attempts, each one job:ran with a few non-ASCII lines."""
+    out: list[tuple[str, object]] = []
+    for n in range(count):
+        lines = [LogLine(seq=i, stream="stdout", text=f"{n}/{i} é ✓ \"q\"", ts=utcnow())
+                 for i in (1, 2, 3)]
+        out.append((names.EV_JOB_RAN, JobRan(job_id=f"j{n}", attempt=1, status="succeeded",
+                                             exit_code=0, last_seq=3, pid=100 + n,
+                                             duration_seconds=0.01, lines=lines)))
     return out
 
 
@@ -190,3 +212,45 @@ def test_each_worker_process_spills_into_its_own_directory(monkeypatch, tmp_path
     chosen = WorkerSettings(api_key="k", outbox_dir=str(tmp_path / "spool"))
     assert chosen.outbox_path("abc") == tmp_path / "spool" / "outbox-abc"
     assert chosen.outbox_memory_bytes == 64 * 1024 * 1024
+
+
+async def test_a_spilled_job_ran_comes_back_intact(tmp_path):
+    spill = SpillStore(tmp_path / "o", segment_bytes=3000)
+    outbox = Outbox(window=4, memory_limit=1500, spill=spill)
+    task = asyncio.create_task(outbox.run())
+    story = short_attempts(30)
+    for event, payload in story:
+        outbox.put(event, payload)
+    assert spill_files(tmp_path / "o")  # most of it on disk
+    client = AckingClient()
+    outbox.connected(client)
+    await asyncio.wait_for(outbox.wait_empty(), 5)
+    assert client.sent == [(event, payload.model_dump(mode="json")) for event, payload in story]
+    assert spill_files(tmp_path / "o") == []
+    task.cancel()
+
+
+async def test_spilled_job_rans_unfold_for_an_older_master_and_their_segments_go(tmp_path):
+    spill = SpillStore(tmp_path / "o", segment_bytes=3000)
+    outbox = Outbox(window=4, memory_limit=1500, spill=spill)
+    task = asyncio.create_task(outbox.run())
+    story = short_attempts(30)
+    for event, payload in story:
+        outbox.put(event, payload)
+    client = OlderMasterClient()
+    outbox.connected(client)
+    await asyncio.wait_for(outbox.wait_empty(), 5)
+    # job:ran tried only for what was in flight when the first empty ack came (the window);
+    # then each attempt as started, log, finished, in order, once (attempts side by side)
+    tried = [data for event, data in client.sent if event == names.EV_JOB_RAN]
+    assert tried == [payload.model_dump(mode="json") for _, payload in story[: len(tried)]]
+    assert 1 <= len(tried) <= 4
+    for _, ran in story:
+        classic = [(event, payload.model_dump(mode="json"))
+                   for event, payload in unfold(ran, batch_lines=1000, batch_bytes=256 * 1024)]
+        told = [(event, data) for event, data in client.sent
+                if event != names.EV_JOB_RAN and data["job_id"] == ran.job_id]
+        assert told == classic
+    assert outbox.pending_bytes == 0 and len(outbox) == 0
+    assert spill_files(tmp_path / "o") == []  # every segment acknowledged and deleted
+    task.cancel()

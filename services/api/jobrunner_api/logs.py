@@ -16,8 +16,6 @@ MAX_PAGE_BYTES = 4 * 1024 * 1024
 CHUNKS_PER_READ = 64
 
 
-
-
 def _chunk(batch: LogBatchEvent) -> dict:
     lines = sorted(batch.lines, key=lambda line: line.seq)
     return LogChunk(
@@ -32,21 +30,13 @@ def _chunk(batch: LogBatchEvent) -> dict:
 
 
 async def store_batches(batches: list[LogBatchEvent]) -> list[LogBatchEvent]:
-    """Store each batch as one chunk (one insert for all); returns those not stored before.
+    """Store each batch as one chunk (one insert for all), then count its lines on its
+    attempt; returns those not stored before.
 
     Why a resend is harmless: a chunk's `_id` is job:attempt:first seq, so a batch the worker
     sent again is a duplicate key, stored once and counted once.
     """
-    chunks = [_chunk(batch) for batch in batches]
-    duplicates: set[int] = set()
-    try:
-        await LogChunk.get_pymongo_collection().insert_many(chunks, ordered=False)
-    except BulkWriteError as exc:
-        for error in exc.details.get("writeErrors", []):
-            if error.get("code") != dberrors.DUPLICATE_KEY:
-                raise
-            duplicates.add(error["index"])
-    stored = [batch for i, batch in enumerate(batches) if i not in duplicates]
+    stored = await insert_chunks(batches)
     # After the chunks: a crash in between leaves the count short, never the lines. An $inc of
     # a dotted path, one per attempt: state transitions never write this field.
     counts: Counter[tuple[str, int]] = Counter()
@@ -58,6 +48,21 @@ async def store_batches(batches: list[LogBatchEvent]) -> list[LogBatchEvent]:
     if updates:
         await Job.get_pymongo_collection().bulk_write(updates, ordered=False)
     return stored
+
+
+async def insert_chunks(batches: list[LogBatchEvent]) -> list[LogBatchEvent]:
+    """Store each batch as one chunk (one insert for all), not counted; returns those not
+    stored before (a resent batch is a duplicate `_id`)."""
+    chunks = [_chunk(batch) for batch in batches]
+    duplicates: set[int] = set()
+    try:
+        await LogChunk.get_pymongo_collection().insert_many(chunks, ordered=False)
+    except BulkWriteError as exc:
+        for error in exc.details.get("writeErrors", []):
+            if error.get("code") != dberrors.DUPLICATE_KEY:
+                raise
+            duplicates.add(error["index"])
+    return [batch for i, batch in enumerate(batches) if i not in duplicates]
 
 
 async def read_lines(job_id: str, attempt: int, after: int, limit: int) -> list[LogLine]:

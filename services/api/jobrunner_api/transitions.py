@@ -7,6 +7,7 @@ changes nothing) and what must follow (stop stale copies on workers, publish a n
 when two processes decide at once, one wins and the other reads again and decides again.
 
     queued ──assigned──► queued (a worker holds it) ──started──► running ──finished──► final
+       │  └─────────────────────────ran (a short attempt: both at once)────────────────┘
        │                                                            │
        └──cancel──► cancelled         lease or timeout ran out ─────┴──► final, or queued again
 
@@ -21,11 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobrunner_api.documents import Attempt, JobView
+from jobrunner_api.updates import apply_update, merge
 from jobrunner_shared.messages import (
     AttemptUnrunnable,
     CancelAttempt,
     JobAssignedEvent,
     JobFinishedEvent,
+    JobRanEvent,
     JobStartedEvent,
     JobStatus,
 )
@@ -116,7 +119,7 @@ def assigned(job: JobView, event: JobAssignedEvent, timing: Timing) -> Decision:
         return Decision()  # a resent event
     update = _Update().attempt(job, worker=event.worker_id, worker_name=event.worker_name,
                                assigned_at=event.at)
-    update.set(lease=_lease(event.worker_id, event.at, timing))
+    update.set(lease=_lease(event.worker_id, event.at, timing)).unset("publish_due_at")
     return Decision(update.done())
 
 
@@ -137,6 +140,8 @@ def started(job: JobView, event: JobStartedEvent, timing: Timing) -> Decision:
                started_at=job.started_at or event.at)
     if job.lease is None or job.lease.worker != event.worker_id:
         update.set(lease=_lease(event.worker_id, event.at, timing))
+    # A started attempt is in no queue any more: the sweeper must not publish it again.
+    update.unset("publish_due_at")
     if job.timeout_seconds:
         deadline = timedelta(seconds=job.timeout_seconds + timing.timeout_grace_seconds)
         update.set(timeout_at=event.at + deadline)  # then the platform ends it (timeout_backstop)
@@ -160,6 +165,41 @@ def finished(job: JobView, event: JobFinishedEvent, timing: Timing) -> Decision:
         update.set(log_truncated=True)
     update.set(exit_code=event.exit_code, worker=worker, worker_name=worker_name)
     return _end(job, update, JobStatus(event.status), event.at, event.error, timing)
+
+
+def ran(job: JobView, event: JobRanEvent, timing: Timing, new_lines: int = 0) -> Decision:
+    """A short attempt's start and end, reported together: the two transitions as one update
+    (the start dated by the attempt's duration, the end by the event).
+
+    `new_lines`: lines of the event just stored (not before): counted on the attempt in the
+    same update, or alone when the report changes nothing else (stale, or ended already).
+    """
+    fields = event.model_dump(exclude={"kind", "at"})
+    start = started(job, JobStartedEvent(**fields, at=event.started_at()), timing)
+    if start.update is None and start.cancel:
+        return _counted(Decision(), job, event.attempt, new_lines)  # stale: nothing to stop
+    after = job
+    if start.update is not None:
+        after = JobView.model_validate(apply_update(job.model_dump(by_alias=True), start.update))
+    end = finished(after, JobFinishedEvent(**fields, at=event.at), timing)
+    updates = [u for u in (start.update, end.update) if u is not None]
+    update = merge(updates) if updates else None
+    if updates and update is None:  # pragma: no cover - the two never write one path twice
+        raise ValueError(f"job {job.id}: the start and end of attempt {event.attempt} collide")
+    return _counted(Decision(update, cancel=end.cancel, publish=end.publish), job,
+                    event.attempt, new_lines)
+
+
+def _counted(decision: Decision, job: JobView, attempt: int, lines: int) -> Decision:
+    """The decision, also counting `lines` newly stored lines on the attempt ($inc: no other
+    change writes that field, so it needs no new version of its own)."""
+    if not lines or attempt > len(job.attempts):
+        return decision
+    count = {JobView.attempt_field(attempt, "log_lines"): lines}
+    update = dict(decision.update or {})
+    update["$inc"] = {**update.get("$inc", {}), **count}
+    decision.update = update
+    return decision
 
 
 def cancel_requested(job: JobView, at: datetime) -> Decision:

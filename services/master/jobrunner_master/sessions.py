@@ -9,7 +9,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
@@ -31,6 +31,8 @@ from jobrunner_shared.messages import (
     JobFinished,
     JobFinishedEvent,
     JobLog,
+    JobRan,
+    JobRanEvent,
     JobStarted,
     JobStartedEvent,
     LogBatchEvent,
@@ -81,6 +83,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
         names.EV_JOB_STARTED: "job_started",
         names.EV_JOB_LOG: "job_log",
         names.EV_JOB_FINISHED: "job_finished",
+        names.EV_JOB_RAN: "job_ran",
         names.EV_HEARTBEAT: "heartbeat",
     }
 
@@ -221,7 +224,8 @@ class WorkersNamespace(socketio.AsyncNamespace):
             return ack(False, "no session")
         event, reply = await self.relay.relay(
             session.worker_id, JobStarted, data,
-            lambda e: JobStartedEvent(**e.model_dump(), **session.ref()),
+            lambda e: JobStartedEvent(**e.model_dump(), **session.ref(),
+                                      at=utcnow() - timedelta(seconds=e.held_seconds)),
             amqp.JOBS, names.JOB_STARTED_KEY,
         )
         if event is not None:
@@ -251,6 +255,21 @@ class WorkersNamespace(socketio.AsyncNamespace):
         )
         if event is not None:
             await session.slots.finished(event.job_id, event.attempt)
+        return reply
+
+    async def on_job_ran(self, sid: str, data: Any) -> dict:
+        """A short attempt's start, output and end in one event: one message to the job-events
+        topic (the API stores the lines, then applies the start and end as one change)."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return ack(False, "no session")
+        event, reply = await self.relay.relay(
+            session.worker_id, JobRan, data,
+            lambda e: JobRanEvent(**e.model_dump(), **session.ref()),
+            amqp.JOBS, names.JOB_RAN_KEY,
+        )
+        if event is not None:
+            await session.slots.finished(event.job_id, event.attempt)  # settles its delivery too
         return reply
 
     async def on_heartbeat(self, sid: str, data: Any) -> dict:

@@ -1,7 +1,8 @@
 """The attempts this worker runs: slots, assign, cancel, drain.
 
 Each attempt is a `Runner` whose lines go through an `AttemptLog` into the outbox, framed by
-`job:started` and `job:finished`. Never more running attempts than the capacity.
+`job:started` and `job:finished`; a `StartHolder` holds the start back a moment, so that a short
+attempt goes as one `job:ran` instead. Never more running attempts than the capacity.
 """
 
 import asyncio
@@ -10,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobrunner_shared import names
 from jobrunner_shared.messages import AssignAck, AttemptRef, JobAssignment, JobFinished, JobStarted
 
+from .coalesce import StartHolder
 from .logs import AttemptLog
 from .outbox import Outbox
 from .runner import Outcome, Runner
@@ -58,11 +59,17 @@ class Attempts:
             return AssignAck(accepted=False, reason="worker is draining")
         if len(self._running) >= self.capacity:
             return AssignAck(accepted=False, reason=f"no free slot (capacity {self.capacity})")
+        report = StartHolder(
+            outbox=self.outbox,
+            linger=self.settings.worker_start_linger_seconds,
+            batch_lines=self.settings.log_batch_lines,
+            batch_bytes=self.settings.log_batch_bytes,
+        )
         attempt_log = AttemptLog(
             job_id=assignment.job_id,
             attempt=assignment.attempt,
             mask=assignment.mask,
-            ship=lambda batch: self.outbox.put(names.EV_JOB_LOG, batch),
+            ship=report.log,
             batch_lines=self.settings.log_batch_lines,
             batch_bytes=self.settings.log_batch_bytes,
             flush_interval=self.settings.log_flush_interval,
@@ -78,22 +85,24 @@ class Attempts:
                 max_line_bytes=self.settings.max_line_bytes,
                 keep_whole=attempt_log.mask.values,
                 on_line=attempt_log.add,
-                on_started=lambda pid: self._started(assignment, pid),
+                on_started=lambda pid: self._started(assignment, report, pid),
             )
         except ValueError as exc:
             return AssignAck(accepted=False, reason=f"invalid assignment: {exc}")
-        task = asyncio.create_task(self._run(assignment, runner, attempt_log))
+        task = asyncio.create_task(self._run(assignment, runner, attempt_log, report))
         self._running[key] = RunningAttempt(runner, task)
         self.on_change()
-        log.info("job %s attempt %d: accepted", *key)
+        log.debug("job %s attempt %d: accepted", *key)  # the start says it at INFO
         return AssignAck(accepted=True)
 
-    def _started(self, assignment: JobAssignment, pid: int | None) -> None:
+    def _started(self, assignment: JobAssignment, report: StartHolder, pid: int | None) -> None:
         log.info("job %s attempt %d: started, pid %s", assignment.job_id, assignment.attempt, pid)
-        started = JobStarted(job_id=assignment.job_id, attempt=assignment.attempt, pid=pid)
-        self.outbox.put(names.EV_JOB_STARTED, started)
+        report.started(JobStarted(job_id=assignment.job_id, attempt=assignment.attempt, pid=pid))
 
-    async def _run(self, assignment: JobAssignment, runner: Runner, attempt_log: AttemptLog) -> None:
+    async def _run(
+        self, assignment: JobAssignment, runner: Runner, attempt_log: AttemptLog,
+        report: StartHolder,
+    ) -> None:
         key = (assignment.job_id, assignment.attempt)
         try:
             try:
@@ -103,8 +112,9 @@ class Attempts:
                 outcome = Outcome("failed", None, f"worker error: {exc!r}")
             if runner.pid is None:
                 # It never started; the platform still gets started -> logs -> finished, in
-                # that order (the line saying why is still pending in attempt_log here).
-                self._started(assignment, None)
+                # that order (the line saying why is still pending in attempt_log here), or all
+                # of it in one job:ran.
+                self._started(assignment, report, None)
             attempt_log.close()
             error = attempt_log.mask(outcome.error) if outcome.error else None
             finished = JobFinished(
@@ -116,9 +126,11 @@ class Attempts:
                 last_seq=attempt_log.last_seq,
                 log_truncated=attempt_log.truncated,
             )
-            self.outbox.put(names.EV_JOB_FINISHED, finished)
+            report.finished(finished)
             log.info("job %s attempt %d: %s, exit code %s", *key, outcome.status, outcome.exit_code)
         finally:
+            # Why: a worker going away must not leave a start held (a no-op once finished).
+            report.release()
             self._running.pop(key, None)
             self._finished[key] = None
             while len(self._finished) > REMEMBER_FINISHED:

@@ -6,8 +6,8 @@
 - `GET /metrics`: Prometheus text (prometheus-client, a registry of this worker's own).
 
 How it knows without hooks of its own in the session: every connect and disconnect is told to
-the session's outbox, and every `job:finished` goes through it, so the monitor watches the
-outbox's `connected`, `disconnected` and `put`.
+the session's outbox, and every attempt's end (`job:finished`, or `job:ran` for a short one)
+goes through it, so the monitor watches the outbox's `connected`, `disconnected` and `put`.
 """
 
 import logging
@@ -77,7 +77,7 @@ class WorkerMonitor:
 
         def on_put(event: str, payload: Any) -> None:
             put(event, payload)
-            if event == names.EV_JOB_FINISHED:
+            if event in (names.EV_JOB_FINISHED, names.EV_JOB_RAN):
                 self.jobs.labels(status=payload.status).inc()
 
         def on_connected(client: Any) -> None:

@@ -12,6 +12,12 @@ Attempts do not wait for each other: up to `window` entries of any attempts are 
 once. (Why not one order for all: a worker running several jobs would wait a round trip to
 RabbitMQ per start and per end of every job, one at a time.)
 
+A `job:ran` (a short attempt's start, output and end in one event: coalesce.py) counts as a
+start and an end of its attempt: nothing of that attempt goes before it is acknowledged. A
+master that does not know the event (an older one) answers it with an empty ack: the entry is
+then replaced, where it stands, by the `job:started`, `job:log` and `job:finished` it stands for,
+and `ran_supported` is False until the next connection (the holder then sends no more).
+
 Memory is bounded: once the entries in memory hold `memory_limit` bytes, newly put entries
 go to a `SpillStore` on disk (when one is given) and are read back, in order, as
 acknowledged entries leave memory. `pending_bytes` counts both parts.
@@ -26,9 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from jobrunner_shared import names
-from jobrunner_shared.messages import EventAck, Message
+from jobrunner_shared.messages import EventAck, JobRan, Message
 from pydantic import ValidationError
 
+from .coalesce import unfold
 from .spill import Segment, SpillStore
 
 log = logging.getLogger(__name__)
@@ -42,7 +49,8 @@ class Entry:
     event: str
     data: dict[str, Any]
     size: int
-    state: Literal["queued", "sent", "acked"] = "queued"
+    # "replaced": a job:ran unfolded into classic entries; answers to it are ignored.
+    state: Literal["queued", "sent", "acked", "replaced"] = "queued"
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
     segment: Segment | None = field(default=None, repr=False)  # the spill file it came from
 
@@ -62,6 +70,8 @@ class Outbox:
         retry_delay_max: float = 30.0,
         memory_limit: int = MEMORY_LIMIT,
         spill: SpillStore | None = None,
+        batch_lines: int = 1000,
+        batch_bytes: int = 256 * 1024,
     ) -> None:
         self.namespace = namespace
         self.window = window
@@ -69,7 +79,11 @@ class Outbox:
         self.retry_delay = retry_delay
         self.retry_delay_max = retry_delay_max
         self.memory_limit = memory_limit
+        self.batch_lines = batch_lines  # the bounds of a job:log made when a job:ran is unfolded
+        self.batch_bytes = batch_bytes
         self.memory_bytes = 0
+        # Whether the master of this connection knows job:ran (assumed on each connect).
+        self.ran_supported = True
         self._entries: deque[Entry] = deque()
         self._spill = spill
         self._client: Any = None
@@ -115,6 +129,7 @@ class Outbox:
 
     def connected(self, client: Any) -> None:
         self._client = client
+        self.ran_supported = True  # a new connection may be to a newer master
         self._retry_at = 0.0
         self._wake.set()
 
@@ -140,6 +155,10 @@ class Outbox:
                 except TimeoutError:
                     pass
                 continue
+            if entry.event == names.EV_JOB_RAN and not self.ran_supported:
+                # This master does not know it: no round trip to learn that again.
+                self._unfold(entry)
+                continue
             await self._send(entry)
 
     def _next_to_send(self) -> Entry | None:
@@ -159,11 +178,11 @@ class Outbox:
                 if entry.event == names.EV_JOB_LOG:
                     if key not in starting:
                         return entry
-                elif key not in unacked:  # a start or an end: nothing of its attempt before it
+                elif key not in unacked:  # start, end or job:ran: nothing of its attempt before it
                     return entry
                 waiting.add(key)
             unacked.add(key)
-            if entry.event == names.EV_JOB_STARTED:
+            if entry.event in (names.EV_JOB_STARTED, names.EV_JOB_RAN):
                 starting.add(key)
         return None
 
@@ -183,6 +202,17 @@ class Outbox:
             self._failed(entry, epoch, f"send failed: {exc!r}")
 
     def _answered(self, entry: Entry, epoch: int, args: tuple[Any, ...]) -> None:
+        if entry.state in ("replaced", "acked"):
+            return  # an answer to an earlier try of an entry already dealt with
+        if entry.event == names.EV_JOB_RAN and args == ():
+            # python-socketio acks an event its namespace has no handler for with no arguments:
+            # an older master. Not a failure: the same story, told the classic way.
+            if self.ran_supported:
+                log.warning("the master does not know %s: reporting attempts the classic way "
+                            "until the next connection", names.EV_JOB_RAN)
+            self.ran_supported = False
+            self._unfold(entry)
+            return
         try:
             ack = EventAck.model_validate(args[0] if args else None)
         except ValidationError:
@@ -204,6 +234,28 @@ class Outbox:
         self._refill()
         if not self._entries:
             self._empty.set()
+        self._wake.set()
+
+    def _unfold(self, entry: Entry) -> None:
+        """Replace a job:ran, where it stands, by the classic entries it stands for."""
+        ran = JobRan.model_validate(entry.data)
+        replacements = []
+        for event, payload in unfold(ran, batch_lines=self.batch_lines,
+                                     batch_bytes=self.batch_bytes):
+            data = payload.model_dump(mode="json")
+            replacements.append(Entry(event, data, len(json.dumps(data))))
+        # The spill segment counts one ack for the entry: the last replacement brings it.
+        replacements[-1].segment = entry.segment
+        if entry.timer is not None:
+            entry.timer.cancel()
+            entry.timer = None
+        entry.state = "replaced"
+        index = self._entries.index(entry)
+        self._entries.rotate(-index)
+        self._entries.popleft()
+        self._entries.extendleft(reversed(replacements))
+        self._entries.rotate(index)
+        self.memory_bytes += sum(r.size for r in replacements) - entry.size
         self._wake.set()
 
     def _spilling(self) -> bool:

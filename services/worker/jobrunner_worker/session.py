@@ -53,6 +53,8 @@ class WorkerSession:
             retry_delay_max=settings.reconnect_delay_max,
             memory_limit=settings.outbox_memory_bytes,
             spill=SpillStore(settings.outbox_path(self.worker_id)),
+            batch_lines=settings.log_batch_lines,
+            batch_bytes=settings.log_batch_bytes,
         )
         self.attempts = Attempts(settings, self.outbox)
         self.client = socketio.AsyncClient(

@@ -51,6 +51,13 @@ class WorkerSettings(BaseSettings):
     log_flush_interval: float = Field(
         0.1, gt=0, description="seconds a partial batch of lines waits before it is sent"
     )
+    # Why hold a start at all: a job that ends within it is reported in one job:ran (one round
+    # trip, one RabbitMQ message, one database write) instead of started, log and finished.
+    worker_start_linger_seconds: float = Field(
+        0.05, ge=0, le=10,
+        description="seconds a job's start is held back, so that a job ending within them is "
+        "reported in one job:ran message; 0: off",
+    )
     # Longer lines are cut into pieces so that no Socket.IO message nears its 1 MB limit.
     max_line_bytes: int = Field(
         64 * KIB, ge=16, le=256 * KIB, description="longer output lines are cut into pieces"

@@ -5,13 +5,16 @@ from datetime import timedelta
 
 import pytest
 
+from jobrunner_api import logs
 from jobrunner_api.consumers import job_events
 from jobrunner_api.documents import Job
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
     JobEventBatch,
     JobFinishedEvent,
+    JobRanEvent,
     JobStartedEvent,
+    LogLine,
     utcnow,
 )
 from tests.api.consumers.conftest import eventually, read_job, stored_job
@@ -137,3 +140,31 @@ async def test_two_batches_deciding_on_one_version_of_a_job_both_land(consumer) 
     done = await read_job(job.id)
     assert done.status == "succeeded" and done.current.exit_code == 0
     assert jobs._cache[str(job.id)].version == done.version
+
+
+async def test_a_short_attempt_in_one_event_stores_its_lines_then_ends_the_job(consumer) -> None:
+    broker, _, seen = await consumer(job_events)
+    one, two = await stored_job(), await stored_job()
+    lines = [LogLine(seq=n, stream="stdout", text=f"line {n}", ts=utcnow()) for n in (1, 2)]
+    # When one job's whole attempt comes alone, and another's inside a batch, each sent twice
+    ran_one = JobRanEvent(**ref(one), pid=3, status="succeeded", exit_code=0, last_seq=2,
+                          duration_seconds=0.2, lines=lines)
+    ran_two = JobRanEvent(**ref(two), pid=4, status="failed", exit_code=2, last_seq=2,
+                          duration_seconds=0.1, lines=lines)
+    for _ in range(2):
+        await broker.publish(ran_one, exchange=amqp.JOBS, routing_key=names.JOB_RAN_KEY,
+                             persist=True)
+        await broker.publish(JobEventBatch(events=[ran_two]), exchange=amqp.JOBS,
+                             routing_key=names.JOB_EVENTS_BATCH_KEY, persist=True)
+    # Then each job ended with its worker's report, started before it ended
+    first = await eventually(lambda: _with_status(one, "succeeded"))
+    second = await eventually(lambda: _with_status(two, "failed"))
+    assert first.started_at < first.finished_at and first.current.worker == "w-1"
+    assert second.exit_code == 2 and second.current.last_seq == 2
+    # And every line is stored once, counted once, and readable in order
+    await asyncio.sleep(0.3)  # the repeats, applied by now, must have changed nothing
+    for job in (one, two):
+        stored = await logs.read_lines(str(job.id), 1, 0, 100)
+        assert [line.text for line in stored] == ["line 1", "line 2"]
+        assert (await read_job(job.id)).current.log_lines == 2
+    assert (await seen.wait("changes"))["tenant_id"] == one.tenant_id

@@ -2,10 +2,11 @@
 
 import asyncio
 import logging
+from collections import Counter
 
 from faststream.rabbit import RabbitRouter
 
-from jobrunner_api import metrics, transitions
+from jobrunner_api import logs, metrics, transitions
 from jobrunner_api.documents import JobView
 from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, dberrors, names
@@ -18,14 +19,23 @@ from jobrunner_shared.messages import (
     JobEventBatch,
     JobEventMessage,
     JobFinishedEvent,
+    JobRanEvent,
     JobStartedEvent,
+    LogBatchEvent,
 )
 
 log = logging.getLogger(__name__)
+# The events that record a worker taking an attempt (the dispatch latency metric).
+DISPATCHING = (JobAssignedEvent, JobStartedEvent, JobRanEvent)
 
 
-def decider(event: JobEvent, timing: transitions.Timing) -> transitions.Decide:
-    """The transition an event asks for, as a function of the job it applies to."""
+def decider(event: JobEvent, timing: transitions.Timing,
+            stored: Counter[tuple[str, int]] | None = None) -> transitions.Decide:
+    """The transition an event asks for, as a function of the job it applies to.
+
+    `stored`: lines of job:ran events just stored, by (job, attempt): the first event of that
+    attempt takes them (out of `stored`), to count them with its change, once.
+    """
     match event:
         case JobAssignedEvent():
             return lambda job: transitions.assigned(job, event, timing)
@@ -33,6 +43,9 @@ def decider(event: JobEvent, timing: transitions.Timing) -> transitions.Decide:
             return lambda job: transitions.started(job, event, timing)
         case JobFinishedEvent():
             return lambda job: transitions.finished(job, event, timing)
+        case JobRanEvent():
+            lines = stored.pop((event.job_id, event.attempt), 0) if stored else 0
+            return lambda job: transitions.ran(job, event, timing, new_lines=lines)
         case AttemptUnrunnable():
             return lambda job: transitions.unrunnable(job, event)
         case CancelRequested():
@@ -49,15 +62,32 @@ def build_router(platform: Platform) -> RabbitRouter:
     router = RabbitRouter()
     jobs = platform.jobs
 
-    async def apply(event: JobEvent) -> None:
-        job = await jobs.apply(event.job_id, decider(event, jobs.timing), event.tenant_id)
-        if isinstance(event, JobAssignedEvent | JobStartedEvent) and job is not None:
+    async def store_output(events: list[JobEvent]) -> Counter[tuple[str, int]]:
+        """The lines of short attempts (job:ran), stored before their end is applied: an ended
+        job's readers then find every line at once. Returns the lines stored now (not
+        before: a resend is stored once), by (job, attempt), for the transition to count."""
+        batches = [LogBatchEvent(job_id=e.job_id, attempt=e.attempt, lines=e.lines,
+                                 tenant_id=e.tenant_id, worker_id=e.worker_id,
+                                 worker_name=e.worker_name)
+                   for e in events if isinstance(e, JobRanEvent) and e.lines]
+        stored: Counter[tuple[str, int]] = Counter()
+        if batches:
+            for batch in await logs.insert_chunks(batches):
+                stored[(batch.job_id, batch.attempt)] += len(batch.lines)
+                metrics.LOG_LINES.inc(len(batch.lines))
+                platform.feed.log(batch.tenant_id, batch.job_id, batch.attempt,
+                                  max(line.seq for line in batch.lines))
+        return stored
+
+    async def apply(event: JobEvent, decide: transitions.Decide) -> None:
+        job = await jobs.apply(event.job_id, decide, event.tenant_id)
+        if isinstance(event, DISPATCHING) and job is not None:
             _observe_dispatch(job, event)
 
-    async def apply_in_order(events: list[JobEvent]) -> None:
-        for event in events:  # one job's events: in the order its worker sent them
+    async def apply_in_order(events: list[tuple[JobEvent, transitions.Decide]]) -> None:
+        for event, decide in events:  # one job's events: in the order its worker sent them
             try:
-                await apply(event)
+                await apply(event, decide)
             except Exception as exc:
                 if isinstance(exc, amqp.TransientError) or dberrors.is_transient(exc):
                     raise  # the whole message comes back; what was applied is not applied twice
@@ -69,37 +99,42 @@ def build_router(platform: Platform) -> RabbitRouter:
 
     @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
     async def on_job_events(message: JobEventMessage) -> None:
-        """What moves a job: assigned, started, finished, unrunnable (and, from APIs before
-        0.2, cancel requested and expired); one event, or a batch of them."""
+        """What moves a job: assigned, started, finished, ran (a short attempt's start, output
+        and end), unrunnable (and, from APIs before 0.2, cancel requested and expired); one
+        event, or a batch of them."""
+        events = message.events if isinstance(message, JobEventBatch) else [message]
+        stored = await store_output(events)
+        decides = [decider(event, jobs.timing, stored) for event in events]
         if not isinstance(message, JobEventBatch):
-            await apply(message)
+            await apply(message, decides[0])
             return
         try:
             # Why together: one read and one write for the whole batch (jobstore.apply_many).
-            done = await jobs.apply_many([(event.job_id, event.tenant_id,
-                                           decider(event, jobs.timing))
-                                          for event in message.events])
+            done = await jobs.apply_many([(event.job_id, event.tenant_id, decide)
+                                          for event, decide in zip(events, decides)])
         except Exception as exc:
             if isinstance(exc, amqp.TransientError) or dberrors.is_transient(exc):
                 raise
             log.exception("a batch of job events failed together; applying them one by one")
         else:
             for event in message.events:
-                if isinstance(event, JobAssignedEvent | JobStartedEvent) and event.job_id in done:
+                if isinstance(event, DISPATCHING) and event.job_id in done:
                     _observe_dispatch(done[event.job_id], event)
             return
-        by_job: dict[str, list[JobEvent]] = {}
-        for event in message.events:
-            by_job.setdefault(event.job_id, []).append(event)
+        by_job: dict[str, list[tuple[JobEvent, transitions.Decide]]] = {}
+        for event, decide in zip(events, decides):
+            by_job.setdefault(event.job_id, []).append((event, decide))
         await asyncio.gather(*(apply_in_order(events) for events in by_job.values()))
 
     return router
 
 
-def _observe_dispatch(job: JobView, event: JobAssignedEvent | JobStartedEvent) -> None:
+def _observe_dispatch(job: JobView, event: JobAssignedEvent | JobStartedEvent | JobRanEvent
+                      ) -> None:
     """The attempt's wait for a worker, once: by the event that recorded its taking."""
     attempt = job.attempts[event.attempt - 1] if event.attempt <= len(job.attempts) else None
     if attempt is None or attempt.worker != event.worker_id or attempt.assigned_at is None:
         return
-    if abs((attempt.assigned_at - event.at).total_seconds()) < 0.001:  # MongoDB keeps ms
+    taken = event.started_at() if isinstance(event, JobRanEvent) else event.at
+    if abs((attempt.assigned_at - taken).total_seconds()) < 0.001:  # MongoDB keeps ms
         metrics.DISPATCH_LATENCY.observe((attempt.assigned_at - attempt.queued_at).total_seconds())
