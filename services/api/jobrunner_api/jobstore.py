@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 MAX_TRIES = 10
 CACHED_JOBS = 10_000
 # Confirmed publishes are marked in MongoDB in batches, this often at most (one write for many).
-CONFIRM_FLUSH_SECONDS = 0.02
+# Why not at once: most attempts start (which unsets the mark) well within this, and those this
+# process saw start need no write at all. Well below publish_grace_seconds, after which the
+# sweeper would publish an unmarked attempt again.
+CONFIRM_FLUSH_SECONDS = 1.0
 
 
 class InvalidSubmission(Exception):
@@ -162,13 +165,22 @@ class Jobs:
     async def _flush_confirmed(self) -> None:
         await asyncio.sleep(CONFIRM_FLUSH_SECONDS)
         confirmed, self._confirmed = self._confirmed, defaultdict(list)
-        for attempt, ids in confirmed.items():
+        for attempt, all_ids in confirmed.items():
+            ids = [job_id for job_id in all_ids if self._still_due(str(job_id), attempt)]
+            if not ids:
+                continue
             try:
                 await self.collection().update_many(
                     {"_id": {"$in": ids}, "attempt": attempt}, {"$unset": {"publish_due_at": ""}})
             except Exception as exc:  # noqa: BLE001 - the sweeper publishes them once more
                 # Why harmless: a second copy of an attempt is dropped by the master.
                 log.warning("could not mark %d published attempts: %r", len(ids), exc)
+
+    def _still_due(self, job_id: str, attempt: int) -> bool:
+        """Whether the attempt may still carry its publish_due_at, as far as this process knows
+        (a change it wrote since, like the attempt's start, unset it)."""
+        job = self._cache.get(job_id)
+        return job is None or (job.attempt == attempt and job.publish_due_at is not None)
 
     async def close(self) -> None:
         if self._confirm_flush is not None:
