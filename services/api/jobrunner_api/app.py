@@ -28,7 +28,7 @@ from jobrunner_api.routes import api_keys, auth, events, health, jobs, logs, sec
 from jobrunner_api.routes import audit, schedules, stats, users, workers
 from jobrunner_api.settings import Settings, get_settings
 from jobrunner_api.sweeper import Sweeper
-from jobrunner_shared import amqp, dberrors
+from jobrunner_shared import amqp, dberrors, gctuning
 from jobrunner_shared import logging as log_setup
 from jobrunner_shared.secretbox import SecretBox
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await migrations.retire_queues(broker, settings.rabbitmq_url)
         await broker.start()
         app.state.platform = platform
+        gctuning.settle_after_startup()  # per request and message: many short-lived objects
         sweeper = asyncio.create_task(Sweeper(platform).run(), name="sweeper")
         try:
             yield

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,12 +20,10 @@ from jobrunner_master import metrics as master_metrics
 from jobrunner_master.dispatch import DispatchConnections
 from jobrunner_master.sessions import WorkersNamespace
 from jobrunner_master.settings import Settings, get_settings
-from jobrunner_shared import amqp
+from jobrunner_shared import amqp, gctuning
 from jobrunner_shared import logging as log_setup
 
 log = logging.getLogger(__name__)
-# New objects (allocations less deallocations) that start a young-generation collection.
-GC_YOUNG_THRESHOLD = 50_000
 # The platform's version (the VERSION file, through the package's metadata), on /healthz.
 VERSION = version("jobrunner-master")
 
@@ -69,15 +66,11 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         state["queue_depth"] = master_metrics.QueueDepth(mongo[settings.mongodb_db],
                                                          dispatch.first)
         master_metrics.CONNECTED_WORKERS.set_function(lambda: len(workers.sessions))
-        # Why: a session is some 400 Python objects here. With the default young-generation
-        # threshold (700 new objects), those living a few seconds (a heartbeat's bookkeeping,
-        # timers, calls in flight) reach the old generation, whose full collections then ran
-        # every ~30 s and held the event loop for 0.3-0.8 s at 1,000 sessions (seconds at
-        # 2,000). Collected after 50,000 new objects instead, they die young. What startup
-        # made lives as long as the process: frozen out of every collection.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        # Why: a session is some 400 Python objects here; with the default threshold those
+        # living a few seconds (a heartbeat's bookkeeping, timers, calls in flight) reached the
+        # old generation, whose full collections held the event loop for 0.3-0.8 s at 1,000
+        # sessions (seconds at 2,000).
+        gctuning.settle_after_startup()
         lag = asyncio.create_task(master_metrics.watch_event_loop(), name="event-loop-lag")
         try:
             yield

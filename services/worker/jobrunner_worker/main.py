@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from importlib.metadata import PackageNotFoundError, version
 
+from jobrunner_shared import gctuning
 from jobrunner_shared import logging as log_setup
 from pydantic_settings import BaseSettings
 
@@ -69,6 +70,7 @@ async def serve(settings: WorkerSettings) -> int:
                   f"{settings.worker_health_port}: {exc.strerror or exc}", file=sys.stderr)
             return BAD_SETTINGS
     signals = 0
+    gctuning.settle_after_startup()  # per job: many short-lived objects (events, lines, calls)
 
     def on_signal(signum: int) -> None:
         nonlocal signals
