@@ -168,3 +168,22 @@ async def test_a_short_attempt_in_one_event_stores_its_lines_then_ends_the_job(c
         assert [line.text for line in stored] == ["line 1", "line 2"]
         assert (await read_job(job.id)).current.log_lines == 2
     assert (await seen.wait("changes"))["tenant_id"] == one.tenant_id
+
+
+async def test_messages_handled_side_by_side_are_each_applied_once(consumer) -> None:
+    broker, _, _ = await consumer(job_events)
+    jobs = [await stored_job(max_retries=1) for _ in range(12)]
+    # When each job's whole attempt comes in a message of its own, all at once, half failing
+    await asyncio.gather(*(
+        broker.publish(JobRanEvent(**ref(job), status="failed" if i % 2 else "succeeded",
+                                   exit_code=i % 2, last_seq=0, duration_seconds=0.01),
+                       exchange=amqp.JOBS, routing_key=names.JOB_RAN_KEY, persist=True)
+        for i, job in enumerate(jobs)))
+    # Then every job took exactly its own change: ended, or queued again for its retry
+    for i, job in enumerate(jobs):
+        if i % 2:
+            again = await eventually(lambda job=job: _with_attempt(job, 2))
+            assert again.status == "queued" and again.attempts[0].exit_code == 1
+        else:
+            done = await eventually(lambda job=job: _with_status(job, "succeeded"))
+            assert done.version == job.version + 2

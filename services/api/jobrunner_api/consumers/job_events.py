@@ -10,6 +10,7 @@ from jobrunner_api import logs, metrics, transitions
 from jobrunner_api.documents import JobView
 from jobrunner_api.platform import Platform
 from jobrunner_shared import amqp, dberrors, names
+from jobrunner_shared.batching import GroupCommit
 from jobrunner_shared.messages import (
     AttemptExpired,
     AttemptUnrunnable,
@@ -25,6 +26,8 @@ from jobrunner_shared.messages import (
 )
 
 log = logging.getLogger(__name__)
+# Messages applied together at most (each may be a batch of events itself).
+MESSAGES_PER_WRITE = 32
 # The events that record a worker taking an attempt (the dispatch latency metric).
 DISPATCHING = (JobAssignedEvent, JobStartedEvent, JobRanEvent)
 
@@ -97,16 +100,13 @@ def build_router(platform: Platform) -> RabbitRouter:
                     platform.broker, event.model_dump_json().encode(),
                     f"{type(exc).__name__}: {exc}"[:500], names.JOB_EVENTS_BATCH_KEY)
 
-    @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
-    async def on_job_events(message: JobEventMessage) -> None:
-        """What moves a job: assigned, started, finished, ran (a short attempt's start, output
-        and end), unrunnable (and, from APIs before 0.2, cancel requested and expired); one
-        event, or a batch of them."""
-        events = message.events if isinstance(message, JobEventBatch) else [message]
+    async def apply_events(events: list[JobEvent]) -> None:
+        """Store the output the events carry, then apply them, each job's in order: one write
+        for the chunks and one for the jobs (jobstore.apply_many)."""
         stored = await store_output(events)
         decides = [decider(event, jobs.timing, stored) for event in events]
-        if not isinstance(message, JobEventBatch):
-            await apply(message, decides[0])
+        if len(events) == 1:
+            await apply(events[0], decides[0])
             return
         try:
             # Why together: one read and one write for the whole batch (jobstore.apply_many).
@@ -117,7 +117,7 @@ def build_router(platform: Platform) -> RabbitRouter:
                 raise
             log.exception("a batch of job events failed together; applying them one by one")
         else:
-            for event in message.events:
+            for event in events:
                 if isinstance(event, DISPATCHING) and event.job_id in done:
                     _observe_dispatch(done[event.job_id], event)
             return
@@ -125,6 +125,21 @@ def build_router(platform: Platform) -> RabbitRouter:
         for event, decide in zip(events, decides):
             by_job.setdefault(event.job_id, []).append((event, decide))
         await asyncio.gather(*(apply_in_order(events) for events in by_job.values()))
+
+    # Why a group commit: messages are handled side by side (up to CONSUMER_PREFETCH); under
+    # load, those that come while one write is under way are applied together in the next.
+    # A message is acknowledged once its batch is applied; a batch that fails comes back whole
+    # (what was applied of it is not applied twice).
+    applying: GroupCommit[list[JobEvent]] = GroupCommit(
+        lambda messages: apply_events([event for events in messages for event in events]),
+        max_batch=MESSAGES_PER_WRITE)
+
+    @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
+    async def on_job_events(message: JobEventMessage) -> None:
+        """What moves a job: assigned, started, finished, ran (a short attempt's start, output
+        and end), unrunnable (and, from APIs before 0.2, cancel requested and expired); one
+        event, or a batch of them."""
+        await applying.submit(message.events if isinstance(message, JobEventBatch) else [message])
 
     return router
 
