@@ -40,21 +40,42 @@ class GroupCommit(Generic[T]):
         await future
 
     async def _run(self) -> None:
-        while self._pending:
-            if self.linger and self._last_batch > 1 and len(self._pending) < self.max_batch:
-                await asyncio.sleep(self.linger)
-            batch, self._pending = (self._pending[: self.max_batch],
-                                    self._pending[self.max_batch:])
-            self._last_batch = len(batch)
-            try:
-                outcomes = await self._flush([item for item, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - handed to every submitter of the batch
-                outcomes = [exc] * len(batch)
-            for (_, future), outcome in zip(batch, outcomes or [None] * len(batch), strict=True):
-                if future.done():
-                    continue
-                if outcome is None:
-                    future.set_result(None)
-                else:
-                    future.set_exception(outcome)
-        self._last_batch = 0
+        batch: list[tuple[T, asyncio.Future[None]]] = []
+        try:
+            while self._pending:
+                if self.linger and self._last_batch > 1 and len(self._pending) < self.max_batch:
+                    await asyncio.sleep(self.linger)
+                batch, self._pending = (self._pending[: self.max_batch],
+                                        self._pending[self.max_batch:])
+                self._last_batch = len(batch)
+                try:
+                    outcomes = await self._flush([item for item, _ in batch])
+                except asyncio.CancelledError as exc:
+                    # Why: a cancellation from inside the flush (aiormq cancels a publish when
+                    # its connection drops) fails this batch only; the runner goes on.
+                    if _cancelling():
+                        raise
+                    outcomes = [ConnectionError(f"flush cancelled: {exc}")] * len(batch)
+                except Exception as exc:  # noqa: BLE001 - handed to every submitter of the batch
+                    outcomes = [exc] * len(batch)
+                for (_, future), outcome in zip(batch, outcomes or [None] * len(batch),
+                                                strict=True):
+                    if future.done():
+                        continue
+                    if outcome is None:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(outcome)
+            self._last_batch = 0
+        except asyncio.CancelledError:
+            # The runner itself cancelled (shutdown): no submitter is left waiting for ever.
+            for _, future in batch + self._pending:
+                if not future.done():
+                    future.set_exception(ConnectionError("group commit stopped"))
+            self._pending = []
+            raise
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

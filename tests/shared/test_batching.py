@@ -66,3 +66,33 @@ async def test_a_busy_group_lingers_for_larger_batches_a_quiet_one_does_not() ->
     for flushes in (eager_flushes, patient_flushes):
         assert sorted(n for batch in flushes for n in batch) == list(range(60))
     assert len(patient_flushes) * 2 <= len(eager_flushes)
+
+
+async def test_a_cancellation_from_inside_a_flush_fails_its_batch_and_not_the_group() -> None:
+    async def flush(items: list[int]) -> None:
+        if 13 in items:
+            raise asyncio.CancelledError  # as aiormq does to a publish when its connection drops
+
+    group = GroupCommit(flush)
+    with pytest.raises(ConnectionError):
+        await group.submit(13)
+    await group.submit(14)  # the group goes on
+
+
+async def test_a_stopped_group_leaves_no_submitter_waiting() -> None:
+    started = asyncio.Event()
+
+    async def flush(items: list[int]) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    group = GroupCommit(flush)
+    first = asyncio.create_task(group.submit(1))
+    await started.wait()
+    second = asyncio.create_task(group.submit(2))
+    await asyncio.sleep(0)
+    assert group._runner is not None
+    group._runner.cancel()
+    for submitted in (first, second):
+        with pytest.raises(ConnectionError):
+            await asyncio.wait_for(submitted, 5)
