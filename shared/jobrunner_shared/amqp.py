@@ -6,11 +6,13 @@ Imports FastStream, so the worker never imports this module.
 import asyncio
 import itertools
 import logging
+import time
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 from aio_pika.robust_connection import RobustConnection
+from aiormq.exceptions import DeliveryError
 from yarl import URL
 
 from faststream import BaseMiddleware
@@ -184,8 +186,45 @@ async def declare_topology(broker: RabbitBroker) -> None:
 
 async def publish_event(broker: RabbitBroker, message: Any, exchange: RabbitExchange, key: str,
                         **options: Any) -> None:
-    """Persistent and confirmed: the call returns once RabbitMQ has the message on disk."""
-    await broker.publish(message, exchange=exchange, routing_key=key, persist=True, **options)
+    """Persistent and confirmed: the call returns once RabbitMQ has the message on disk.
+
+    A nack raises (the caller keeps the message) and gives the broker a fresh channel.
+    """
+    try:
+        await broker.publish(message, exchange=exchange, routing_key=key, persist=True,
+                             **options)
+    except DeliveryError:
+        await fresh_channel(broker)
+        raise
+
+
+FRESH_CHANNEL_SECONDS = 1.0  # at most one fresh channel this often, however many nacks
+FRESH_CHANNEL_WAIT_SECONDS = 5.0
+_fresh_at: dict[int, float] = {}
+
+
+async def fresh_channel(broker: RabbitBroker) -> None:
+    """Replace the channel the broker publishes on (aio-pika's robust channel reopens itself).
+
+    Why: RabbitMQ 3.10 keeps a quorum queue's client state per channel; a channel that first
+    published to a quorum queue while its leader was being elected (a node lost) can nack
+    every later publish to that queue for minutes, while a new channel is served at once.
+    """
+    now = time.monotonic()
+    if now - _fresh_at.get(id(broker), -FRESH_CHANNEL_SECONDS) < FRESH_CHANNEL_SECONDS:
+        return
+    _fresh_at[id(broker)] = now
+    try:
+        # The default channel, the one broker.publish uses (FastStream keeps it per broker).
+        channel = await broker.config.channel_manager.get_channel()
+        underlay = await channel.get_underlay_channel()
+        await underlay.close()
+        log.warning("a publish was nacked: publishing on a fresh channel")
+        async with asyncio.timeout(FRESH_CHANNEL_WAIT_SECONDS):
+            while channel.is_closed or await channel.get_underlay_channel() is underlay:
+                await asyncio.sleep(0.01)  # the robust channel reopens from its close callback
+    except Exception as exc:  # noqa: BLE001 - a closed or reconnecting one is reopened anyway
+        log.info("the publishing channel is not back yet: %r", exc)
 
 
 async def publish_dead_letter(broker: RabbitBroker, body: bytes, reason: str, routing_key: str,
