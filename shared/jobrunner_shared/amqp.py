@@ -198,7 +198,9 @@ async def publish_event(broker: RabbitBroker, message: Any, exchange: RabbitExch
         raise
 
 
-FRESH_CHANNEL_SECONDS = 1.0  # at most one fresh channel this often, however many nacks
+# At most one fresh channel this often, however many nacks. Why not more often: the consumers
+# share that channel, and their unacknowledged messages come again after each reopening.
+FRESH_CHANNEL_SECONDS = 5.0
 FRESH_CHANNEL_WAIT_SECONDS = 5.0
 _fresh_at: dict[int, float] = {}
 
