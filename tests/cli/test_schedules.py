@@ -173,6 +173,24 @@ def test_update_changes_only_what_is_given_and_keeps_the_rest_of_the_job(
     assert job_sent["labels"] == ["db"]
 
 
+def test_update_clears_a_list_of_its_jobs(api, token, listed, capsys):
+    patched = api.patch("/schedules/s1").respond(json=schedule())
+    assert jobrunner("schedules", "update", "nightly", "--clear", "labels",
+                     "--clear", "env") == 0
+    job_sent = sent(patched)["job"]
+    assert job_sent["labels"] == [] and job_sent["env"] == {}
+    assert job_sent["secrets"] == ["S3_KEY"] and job_sent["command"] == "backup.sh --full"
+    assert jobrunner("schedules", "update", "nightly", "--clear", "secrets") == 0
+    assert sent(patched)["job"]["secrets"] == []
+    # Clearing a list and giving it anew at once is a usage error
+    calls = len(api.calls)
+    assert jobrunner("schedules", "update", "nightly", "--clear", "labels",
+                     "--label", "gpu") == 2
+    assert "--clear labels and --label together: give one" in capsys.readouterr().err
+    assert len(api.calls) == calls
+    assert jobrunner("schedules", "update", "nightly", "--clear", "argv") == 2
+
+
 def test_update_without_a_change_is_a_usage_error(api, token, capsys):
     assert jobrunner("schedules", "update", "nightly") == 2
     assert "nothing to change" in capsys.readouterr().err and not api.calls

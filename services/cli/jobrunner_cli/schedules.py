@@ -179,6 +179,17 @@ def create(
     print_runs(preview)
 
 
+class Clearable(str, Enum):
+    labels = "labels"
+    env = "env"
+    secrets = "secrets"
+
+
+# What --clear empties: (the job's field, the option that sets it).
+CLEARED_FIELDS = {Clearable.labels: ("labels", "--label"), Clearable.env: ("env", "--env"),
+                  Clearable.secrets: ("secrets", "--secret")}
+
+
 @app.command()
 def update(
     ctx: typer.Context,
@@ -200,10 +211,14 @@ def update(
     retries: RetriesOption = None,
     priority: PriorityOption = None,
     argv: ArgvOption = False,
+    clear: Annotated[list[Clearable] | None, typer.Option(
+        "--clear", metavar="LIST", help="Empty one of its jobs' lists: labels, env or secrets "
+        "(repeatable).", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a schedule: what is given changes, the rest stays. A job option changes only that
-    of its jobs (--label, --env, --secret: the whole list); a new command goes after --."""
+    of its jobs (--label, --env, --secret: the whole list; --clear empties one); a new command
+    goes after --."""
     patch: dict[str, Any] = {}
     for field, value in (("name", rename), ("cron", cron), ("timezone", timezone),
                          ("misfire", misfire.value if misfire else None)):
@@ -211,6 +226,11 @@ def update(
             patch[field] = value
     job_changes = job_options(name=job_name, labels=label, env=env, secrets=secret,
                               timeout=timeout, retries=retries, priority=priority)
+    for cleared in clear or []:
+        field, option = CLEARED_FIELDS[cleared]
+        if field in job_changes:
+            raise UsageProblem(f"--clear {cleared.value} and {option} together: give one")
+        job_changes[field] = {} if cleared is Clearable.env else []
     words = [word for word in cmd or [] if word != "--"]
     if words:
         job_changes.update(command_body(words, argv, ""))
@@ -219,7 +239,8 @@ def update(
                            "--argv -- CMD...")
     if not patch and not job_changes:
         raise UsageProblem("nothing to change: give --cron, --timezone, --rename, --misfire, a "
-                           "job option or a new command (see `jobrunner schedules update --help`)")
+                           "job option, --clear or a new command (see `jobrunner schedules "
+                           "update --help`)")
     with api(ctx) as client:
         found = resolve(client, schedule)
         if job_changes:
