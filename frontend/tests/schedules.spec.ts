@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { api, logIn, shot, unique } from "./helpers";
 
-test("a schedule is made with a live preview, paused and resumed, triggered into its history, and deleted", async ({ page }) => {
+test("a schedule is made with a live preview, its timing changed, paused and resumed, triggered into its history, and deleted", async ({ page }) => {
   await logIn(page);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Schedules" }).click();
   await expect(page.getByRole("heading", { name: "Schedules", exact: true })).toBeVisible();
@@ -42,6 +42,29 @@ test("a schedule is made with a live preview, paused and resumed, triggered into
   const history = page.getByRole("region", { name: "History" });
   await expect(history).toContainText("It has made no job yet.");
 
+  // Change when it runs, in place: a bad expression is refused with the reason, a good one
+  // saved with its new next run
+  await page.getByRole("button", { name: `Change when ${name} runs` }).click();
+  const timing = page.getByRole("form", { name: "When it runs" });
+  await expect(timing.getByLabel("Cron expression")).toHaveValue("0 3 1 1 *");
+  await timing.getByLabel("Cron expression").fill("0 25 * * *");
+  await timing.getByRole("button", { name: "Save" }).click();
+  await expect(timing.getByRole("alert").first()).toContainText(/25|hour/i);
+  await timing.getByLabel("Cron expression").fill("0 4 1 2 *");
+  await timing.getByLabel("Time zone").fill("UTC");
+  const newPreview = timing.getByRole("region", { name: "Next fire times" });
+  await expect(newPreview).toContainText("(UTC)");
+  await expect(newPreview.getByRole("listitem").first()).toContainText(/Feb/);
+  await expect(timing.getByRole("alert")).toHaveCount(0); // the old reason went with the old value
+  await shot(page, "schedule-timing");
+  await timing.getByRole("button", { name: "Save" }).click();
+  await expect(timing).toHaveCount(0);
+  await expect(details).toContainText("0 4 1 2 *");
+  await expect(details).toContainText("UTC");
+  await expect(details).toContainText(/Feb/);
+  const stored = (await (await api("GET", "/schedules")).json()) as { name: string; cron: string; timezone: string }[];
+  expect(stored.find((s) => s.name === name)).toMatchObject({ cron: "0 4 1 2 *", timezone: "UTC" });
+
   // Pause, then resume
   await page.getByRole("button", { name: `Pause ${name}` }).click();
   await expect(page.getByRole("heading", { name })).toContainText("paused");
@@ -68,8 +91,8 @@ test("a schedule is made with a live preview, paused and resumed, triggered into
   // In the list: its description, state, next run and last job
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Schedules" }).click();
   const listed = page.getByRole("row", { name: `Schedule ${name}` });
-  await expect(listed).toContainText("0 3 1 1 *");
-  await expect(listed).toContainText(/At 03:00|January|Jan/i);
+  await expect(listed).toContainText("0 4 1 2 *");
+  await expect(listed).toContainText(/At 04:00|February|Feb/i);
   await expect(listed).toContainText("active");
   await expect(listed).toContainText(/in \d+d/);
   await expect(listed.getByRole("link", { name: `Last job of ${name}` })).toHaveText(jobId.slice(-8));

@@ -8,6 +8,7 @@ import { useRole } from "../Common/useRole";
 import { JobsTable, Labels } from "../Jobs/JobsTable";
 import { usePreview, useSchedule, useScheduleJobs } from "./queries";
 import { ScheduleActions } from "./ScheduleActions";
+import { ScheduleTimingForm } from "./ScheduleTimingForm";
 import { NextRun, ScheduleState } from "./SchedulesPage";
 
 export function ScheduleDetailPage({ scheduleId }: { scheduleId: string }) {
@@ -36,6 +37,7 @@ function ScheduleDetail({ schedule }: { schedule: ScheduleOut }) {
   const { can } = useRole();
   const navigate = useNavigate();
   const preview = usePreview(schedule.cron, schedule.timezone, 1);
+  const [editing, setEditing] = useState(false);
   const job = schedule.job;
   return (
     <>
@@ -46,6 +48,7 @@ function ScheduleDetail({ schedule }: { schedule: ScheduleOut }) {
         </h1>
         {can("manageSchedules") && <ScheduleActions schedule={schedule} onDeleted={() => void navigate({ to: "/schedules" })} />}
       </div>
+      {editing && <ScheduleTimingForm schedule={schedule} onDone={() => setEditing(false)} />}
       <section aria-labelledby="schedule-meta-title" className="card">
         <h2 id="schedule-meta-title" className="visually-hidden">
           Details
@@ -53,7 +56,12 @@ function ScheduleDetail({ schedule }: { schedule: ScheduleOut }) {
         <dl className="meta">
           <dt>Cron</dt>
           <dd>
-            <code>{schedule.cron}</code> <span className="muted">{preview.data?.description}</span>
+            <code>{schedule.cron}</code> <span className="muted">{preview.data?.description}</span>{" "}
+            {can("manageSchedules") && !editing && (
+              <button type="button" className="link" onClick={() => setEditing(true)} aria-label={`Change when ${schedule.name} runs`}>
+                change
+              </button>
+            )}
           </dd>
           <dt>Time zone</dt>
           <dd>{schedule.timezone}</dd>

@@ -73,6 +73,11 @@ export function useScheduleActions() {
       (await updateSchedule({ path: { schedule_id: id }, body: { enabled }, throwOnError: true })).data,
     onSuccess: changed,
   });
+  const updateTiming = useMutation({
+    mutationFn: async ({ id, ...body }: { id: string; cron: string; timezone: string; misfire: "run_once" | "skip" }) =>
+      (await updateSchedule({ path: { schedule_id: id }, body, throwOnError: true })).data,
+    onSuccess: changed,
+  });
   const trigger = useMutation({
     mutationFn: async (id: string) => (await triggerSchedule({ path: { schedule_id: id }, throwOnError: true })).data,
     onSuccess: (job, id) => {
@@ -93,5 +98,5 @@ export function useScheduleActions() {
       void queryClient.invalidateQueries({ queryKey: ["schedules"] });
     },
   });
-  return { create, setEnabled, trigger, remove };
+  return { create, setEnabled, updateTiming, trigger, remove };
 }
