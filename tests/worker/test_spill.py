@@ -214,13 +214,18 @@ def test_each_worker_process_spills_into_its_own_directory(monkeypatch, tmp_path
     assert chosen.outbox_memory_bytes == 64 * 1024 * 1024
 
 
-async def test_a_spilled_job_ran_comes_back_intact(tmp_path):
-    spill = SpillStore(tmp_path / "o", segment_bytes=3000)
-    outbox = Outbox(window=4, memory_limit=1500, spill=spill)
+def spilled_short_attempts(directory) -> tuple[Outbox, asyncio.Task, list[tuple[str, object]]]:
+    """An outbox (running) holding 30 short attempts, most of them spilled to `directory`."""
+    outbox = Outbox(window=4, memory_limit=1500, spill=SpillStore(directory, segment_bytes=3000))
     task = asyncio.create_task(outbox.run())
     story = short_attempts(30)
     for event, payload in story:
         outbox.put(event, payload)
+    return outbox, task, story
+
+
+async def test_a_spilled_job_ran_comes_back_intact(tmp_path):
+    outbox, task, story = spilled_short_attempts(tmp_path / "o")
     assert spill_files(tmp_path / "o")  # most of it on disk
     client = AckingClient()
     outbox.connected(client)
@@ -231,12 +236,7 @@ async def test_a_spilled_job_ran_comes_back_intact(tmp_path):
 
 
 async def test_spilled_job_rans_unfold_for_an_older_master_and_their_segments_go(tmp_path):
-    spill = SpillStore(tmp_path / "o", segment_bytes=3000)
-    outbox = Outbox(window=4, memory_limit=1500, spill=spill)
-    task = asyncio.create_task(outbox.run())
-    story = short_attempts(30)
-    for event, payload in story:
-        outbox.put(event, payload)
+    outbox, task, story = spilled_short_attempts(tmp_path / "o")
     client = OlderMasterClient()
     outbox.connected(client)
     await asyncio.wait_for(outbox.wait_empty(), 5)

@@ -14,7 +14,7 @@ from typing import Any
 
 import socketio
 from faststream.rabbit import RabbitBroker
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jobrunner_master import metrics
@@ -245,31 +245,28 @@ class WorkersNamespace(socketio.AsyncNamespace):
         return reply
 
     async def on_job_finished(self, sid: str, data: Any) -> dict:
-        session = self.sessions.get(sid)
-        if session is None:
-            return ack(False, "no session")
-        event, reply = await self.relay.relay(
-            session.worker_id, JobFinished, data,
-            lambda e: JobFinishedEvent(**e.model_dump(), **session.ref()),
-            amqp.JOBS, names.JOB_FINISHED_KEY,
-        )
-        if event is not None:
-            await session.slots.finished(event.job_id, event.attempt)
-        return reply
+        return await self._relay_end(sid, data, JobFinished, JobFinishedEvent,
+                                     names.JOB_FINISHED_KEY)
 
     async def on_job_ran(self, sid: str, data: Any) -> dict:
         """A short attempt's start, output and end in one event: one message to the job-events
         topic (the API stores the lines, then applies the start and end as one change)."""
+        return await self._relay_end(sid, data, JobRan, JobRanEvent, names.JOB_RAN_KEY)
+
+    async def _relay_end(self, sid: str, data: Any, model: type[BaseModel],
+                         topic_event: type[BaseModel], key: str) -> dict:
+        """An attempt's end (job:finished, or job:ran) to the job-events topic; once there, its
+        slot is free again and its delivery settled."""
         session = self.sessions.get(sid)
         if session is None:
             return ack(False, "no session")
         event, reply = await self.relay.relay(
-            session.worker_id, JobRan, data,
-            lambda e: JobRanEvent(**e.model_dump(), **session.ref()),
-            amqp.JOBS, names.JOB_RAN_KEY,
+            session.worker_id, model, data,
+            lambda e: topic_event(**e.model_dump(), **session.ref()),
+            amqp.JOBS, key,
         )
         if event is not None:
-            await session.slots.finished(event.job_id, event.attempt)  # settles its delivery too
+            await session.slots.finished(event.job_id, event.attempt)
         return reply
 
     async def on_heartbeat(self, sid: str, data: Any) -> dict:
