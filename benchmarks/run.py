@@ -23,6 +23,7 @@ and prints the functions where each spends its time (benchmarks/results/profile-
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform as host
@@ -225,6 +226,22 @@ def cpu_seconds(pids: dict[str, int], children: tuple[str, ...] = ()) -> dict[st
     return out
 
 
+def wakeups(pids: dict[str, int]) -> dict[str, int]:
+    """Times each process (all its threads) went to sleep and was woken so far: voluntary
+    context switches. Why count them: on this 2-vCPU VM a wake-up across processes costs
+    ~30 us of CPU on each side, so the hops a job takes weigh as much as the work in them."""
+    out = {}
+    for name, pid in pids.items():
+        total = 0
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            with contextlib.suppress(OSError):
+                for line in status.read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+        out[name] = total
+    return out
+
+
 def idle_cpu(pids: dict[str, int], seconds: float = 10.0) -> dict:
     before = cpu_seconds(pids)
     time.sleep(seconds)
@@ -357,13 +374,19 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict)
     measured = {**pids, **{name: pid for name, pid in others.items() if pid is not None}}
     with profiled(pids, args.profile):
         before = cpu_seconds(measured, children=("worker",))
+        slept = wakeups(measured)
         report["throughput"] = asyncio.run(throughput(tenant, args.jobs, args.clients))
         after = cpu_seconds(measured, children=("worker",))
+        woke = wakeups(measured)
     # Where the time goes: CPU of each process per job (the worker's includes the jobs' shells).
     report["throughput"]["cpu_ms_per_job"] = {
         name: round((after[name] - before[name]) * 1000 / args.jobs, 2) for name in measured}
     report["throughput"]["cpu_ms_per_job"]["total"] = round(
         sum(report["throughput"]["cpu_ms_per_job"].values()), 2)
+    report["throughput"]["wakeups_per_job"] = {
+        name: round((woke[name] - slept[name]) / args.jobs, 1) for name in measured}
+    report["throughput"]["wakeups_per_job"]["total"] = round(
+        sum(report["throughput"]["wakeups_per_job"].values()), 1)
     print(json.dumps(report["throughput"]), flush=True)
 
     print("line -> SSE client: 500 lines, one every 10 ms ...", flush=True)
@@ -402,6 +425,8 @@ def print_summary(report: dict) -> None:
                  ("ratio", f"{report['ratio_to_celery']}x")]
     rows += [
         ("CPU ms per job", ", ".join(f"{name} {ms}" for name, ms in t["cpu_ms_per_job"].items())),
+        ("wake-ups per job", ", ".join(f"{name} {n}"
+                                       for name, n in t.get("wakeups_per_job", {}).items())),
         ("latency empty: client / platform p50",
          f"{e['client']['p50_ms']} / {e['platform']['p50_ms']} ms "
          f"(p99 {e['client']['p99_ms']} / {e['platform']['p99_ms']})"),
