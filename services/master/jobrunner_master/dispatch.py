@@ -31,6 +31,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
@@ -43,6 +44,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from jobrunner_master import metrics, secrets
 from jobrunner_shared import names
+from jobrunner_shared.batching import GroupCommit
 from jobrunner_shared.messages import AssignAck, JobAssignment, JobStatus
 from jobrunner_shared.secretbox import SecretBox
 
@@ -502,6 +504,23 @@ class SlotConsumer:
             await self.refresh()
 
 
+@dataclass
+class _Check:
+    """A delivered attempt to look up, and the answer (Assigner.still_wanted)."""
+
+    job: JobAssignment
+    wanted: bool = False
+
+
+def _still_queued(doc: dict | None, job: JobAssignment) -> bool:
+    """Whether the job as stored (`doc`, None: no such job) still waits for this attempt."""
+    if doc is None or doc.get("tenant_id") != job.tenant_id or doc["attempt"] != job.attempt:
+        return False
+    attempts = doc.get("attempts") or []
+    taken = len(attempts) >= job.attempt and attempts[job.attempt - 1].get("worker")
+    return doc["status"] == JobStatus.queued.value and not taken
+
+
 class Assigner:
     """Decides whether a delivered attempt still runs, and hands it to the worker."""
 
@@ -513,18 +532,28 @@ class Assigner:
         self.assign_timeout = assign_timeout
         self._call = call
         self._publish_unrunnable = publish_unrunnable
+        # Why a group commit: deliveries to many sessions arrive together (a relay batch
+        # confirmed frees their slots at once); one `{_id: {$in}}` read answers them all.
+        self._checks: GroupCommit[_Check] = GroupCommit(self._check_many, max_batch=100)
 
     async def still_wanted(self, job: JobAssignment) -> bool:
         """Still queued at this attempt, and not yet taken by a worker (a duplicate delivery)."""
-        doc = await self.db[names.JOBS_COLLECTION].find_one(
-            {"_id": ObjectId(job.job_id), "tenant_id": job.tenant_id},
-            {"status": 1, "attempt": 1, "attempts.worker": 1},
+        check = _Check(job)
+        await self._checks.submit(check)
+        return check.wanted
+
+    async def _check_many(self, checks: list[_Check]) -> None:
+        """One read for the deliveries of every session that arrived together."""
+        # An id that is no ObjectId names no job: that delivery is dropped, the others read.
+        ids = list({ObjectId(check.job.job_id) for check in checks
+                    if ObjectId.is_valid(check.job.job_id)})
+        cursor = self.db[names.JOBS_COLLECTION].find(
+            {"_id": {"$in": ids}},
+            {"tenant_id": 1, "status": 1, "attempt": 1, "attempts.worker": 1},
         )
-        if doc is None or doc["attempt"] != job.attempt:
-            return False
-        attempts = doc.get("attempts") or []
-        taken = len(attempts) >= job.attempt and attempts[job.attempt - 1].get("worker")
-        return doc["status"] == JobStatus.queued.value and not taken
+        docs = {str(doc["_id"]): doc async for doc in cursor}
+        for check in checks:
+            check.wanted = _still_queued(docs.get(check.job.job_id), check.job)
 
     async def prepare(self, job: JobAssignment) -> JobAssignment | None:
         """The assignment to send, its secrets decrypted; None if it must not run."""
