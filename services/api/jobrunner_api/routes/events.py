@@ -1,5 +1,6 @@
 """`GET /api/v1/events`: Server-Sent Events of the tenant's job and worker changes."""
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -10,7 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from jobrunner_api.deps import CallerDep, PlatformDep
 from jobrunner_api.documents import Job, JobView, Worker
 from jobrunner_api.schemas import JobOut, WorkerOut
-from jobrunner_shared.messages import JobChange
+from jobrunner_shared.messages import JobChange, WorkerChange
 
 router = APIRouter(tags=["events"])
 # At most this many changed jobs are replayed to a stream that reconnects; a client further
@@ -18,6 +19,8 @@ router = APIRouter(tags=["events"])
 BACKFILL_MAX = 1000
 # Writes of different jobs land in a slightly different order than their stamps: reach back.
 BACKFILL_SLACK = timedelta(seconds=2)
+# Live changes written to a stream at once at most.
+CHANGES_PER_WRITE = 200
 
 
 def _event_id(updated_at: datetime) -> str:
@@ -53,14 +56,25 @@ async def events(
             if since is not None:
                 async for event in _backfill(platform, caller.tenant_id, since):
                     yield event
-            while (change := await queue.get()) is not None:
-                if isinstance(change, JobChange):
-                    yield ServerSentEvent(data=change.data, event="job",
-                                          id=_event_id(change.updated_at))
-                else:
-                    yield ServerSentEvent(data=change.data, event="worker")
+            while True:
+                # Why together: a feed message brings many changes at once under load; one
+                # chunk (one pass through the ASGI stack, one write) carries all that wait.
+                changes = [await queue.get()]
+                while not queue.empty() and len(changes) < CHANGES_PER_WRITE:
+                    changes.append(queue.get_nowait())
+                live = list(itertools.takewhile(lambda change: change is not None, changes))
+                if live:
+                    yield b"".join(_sse(change).encode() for change in live)
+                if len(live) < len(changes):
+                    return  # None: this stream must end (hub.Hub.deliver, Hub.reset)
 
     return EventSourceResponse(stream(), ping=15)
+
+
+def _sse(change: JobChange | WorkerChange) -> ServerSentEvent:
+    if isinstance(change, JobChange):
+        return ServerSentEvent(data=change.data, event="job", id=_event_id(change.updated_at))
+    return ServerSentEvent(data=change.data, event="worker")
 
 
 async def _backfill(platform: PlatformDep, tenant_id: str,
