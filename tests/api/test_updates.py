@@ -12,6 +12,26 @@ def test_an_update_sets_unsets_increments_and_appends_by_index() -> None:
     assert doc["lease"] == {"worker": "w"}  # a copy: the original is left as it was
 
 
+def test_the_original_is_never_changed_even_where_the_update_writes_inside_it() -> None:
+    # Given a job whose nested parts the update writes into (only those are copied)
+    doc = {"v": 1, "env": {"A": "1"},
+           "attempts": [{"status": "running", "lines": [1]}, {"status": "queued"}]}
+    before = {"v": 1, "env": {"A": "1"},
+              "attempts": [{"status": "running", "lines": [1]}, {"status": "queued"}]}
+    # When the first attempt is ended, counted, and given a new nested field
+    after = apply_update(doc, {"$set": {"attempts.0.status": "failed", "attempts.0.x.y": 1},
+                               "$inc": {"attempts.0.n": 2, "v": 1}})
+    # Then the result has every change, and the original none of them
+    assert after == {"v": 2, "env": {"A": "1"},
+                     "attempts": [{"status": "failed", "lines": [1], "x": {"y": 1}, "n": 2},
+                                  {"status": "queued"}]}
+    assert doc == before
+    # And a second update of the result leaves the first result as it was
+    again = apply_update(after, {"$set": {"attempts.1.status": "running"}})
+    assert after["attempts"][1] == {"status": "queued"}
+    assert again["attempts"][1] == {"status": "running"}
+
+
 def test_merged_updates_do_what_they_did_one_after_the_other() -> None:
     doc = {"v": 1, "status": "queued", "attempts": [{"status": "queued"}]}
     first = {"$set": {"status": "running", "lease": {"worker": "w"}}, "$inc": {"v": 1}}

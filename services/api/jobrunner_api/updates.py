@@ -13,11 +13,21 @@ from typing import Any
 OPERATORS = frozenset({"$set", "$unset", "$inc"})
 
 
-def _walk(doc: dict, path: str) -> tuple[Any, str | int]:
+def _walk(doc: dict, path: str, owned: set[int]) -> tuple[Any, str | int]:
+    """The container holding `path`'s last part, and that part. Each container on the way is
+    copied the first time it is walked (`owned`: the ones copied already): the result shares
+    what the update does not touch with the input, which is never changed."""
     parts = path.split(".")
     node: Any = doc
     for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        key: str | int = int(part) if isinstance(node, list) else part
+        if isinstance(node, dict) and key not in node:
+            child = {}  # as MongoDB: a missing parent is made
+        elif id(child := node[key]) not in owned:
+            child = copy.copy(child)
+        owned.add(id(child))
+        node[key] = child
+        node = child
     last = parts[-1]
     return node, int(last) if isinstance(node, list) else last
 
@@ -30,19 +40,22 @@ def _put(node: Any, key: str | int, value: Any) -> None:
 
 
 def apply_update(doc: dict, update: dict) -> dict:
-    """The document after `update`, as MongoDB would make it (a copy)."""
+    """The document after `update`, as MongoDB would make it: a new document (sharing with
+    `doc` what the update leaves alone; neither is changed afterwards by this module)."""
     unknown = set(update) - OPERATORS
     if unknown:
         raise ValueError(f"not supported here: {sorted(unknown)}")
-    out = copy.deepcopy(doc)
+    # Why not a deep copy of the whole job: only the containers on the updated paths change.
+    out = dict(doc)
+    owned = {id(out)}
     for path, value in update.get("$set", {}).items():
-        _put(*_walk(out, path), copy.deepcopy(value))
+        _put(*_walk(out, path, owned), copy.deepcopy(value))
     for path in update.get("$unset", {}):
-        node, key = _walk(out, path)
+        node, key = _walk(out, path, owned)
         if isinstance(node, dict):
             node.pop(key, None)
     for path, amount in update.get("$inc", {}).items():
-        node, key = _walk(out, path)
+        node, key = _walk(out, path, owned)
         node[key] = (node.get(key, 0) if isinstance(node, dict) else node[key]) + amount
     return out
 
