@@ -14,13 +14,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.specification import AsyncAPI
-from prometheus_fastapi_instrumentator import Instrumentator
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from pymongo.errors import PyMongoError
 
 from jobrunner_api import bootstrap, db, migrations
 from jobrunner_api.consumers import build_routers
 from jobrunner_api.feed import Hub
+from jobrunner_api.httpmetrics import HttpMetrics
 from jobrunner_api.jobstore import InvalidSubmission
 from jobrunner_api.platform import Platform
 from jobrunner_api.responses import errors
@@ -84,17 +84,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
-    for module in (auth, tenants, users, api_keys, secrets, jobs, logs, workers, events, stats,
-                   audit, schedules):
+    modules = (auth, tenants, users, api_keys, secrets, jobs, logs, workers, events, stats,
+               audit, schedules)
+    for module in modules:
         # What any route may answer: no or a bad token, a request that is not valid, MongoDB
         # away. What only some routes answer (403, 404, 409, 429) each declares itself.
         app.include_router(module.router, prefix=API_PREFIX, responses=errors(401, 422, 503))
     app.include_router(health.router)
     # Requests by route template, method and status class, and their latency (served by our
-    # own /metrics). The streams are left out: each lasts as long as its client stays.
-    Instrumentator(
-        excluded_handlers=["/metrics", "/healthz", "/readyz", ".*/stream$", ".*/events$"],
-    ).instrument(app)
+    # own /metrics). FastAPI leaves the matched route in the scope, without its router's prefix.
+    # By id: the routes live as long as the app (and ours compare by value, without a hash).
+    templates = {id(route): API_PREFIX + route.path  # type: ignore[attr-defined]
+                 for module in modules for route in module.router.routes}
+    app.add_middleware(HttpMetrics,
+                       template=lambda route: templates.get(id(route), getattr(route, "path", "")))
 
     @app.exception_handler(InvalidSubmission)
     async def invalid_submission(_: Request, exc: InvalidSubmission) -> JSONResponse:
