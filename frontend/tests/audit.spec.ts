@@ -34,6 +34,13 @@ test("an admin action shows up in the audit log, which filters by action and act
   await page.getByLabel("Action").selectOption("secret.set");
   await page.getByLabel("Actor").fill(env.username);
   await expect(page.getByRole("row")).toHaveCount(51); // the header and 50
+  // The filters are in the URL: a reload (or the link, shared) shows the same view
+  const inUrl = (key: string) => new URL(page.url()).searchParams.get(key);
+  await expect.poll(() => [inUrl("action"), inUrl("actor")]).toEqual(["secret.set", env.username]);
+  await page.reload();
+  await expect(page.getByLabel("Action")).toHaveValue("secret.set");
+  await expect(page.getByLabel("Actor")).toHaveValue(env.username);
+  await expect(page.getByRole("row")).toHaveCount(51);
   await expect(page.getByText("Page 1")).toBeVisible();
   const firstOfPage1 = await page.getByRole("row").nth(1).textContent();
   await page.getByRole("button", { name: "Older →" }).click();
@@ -42,5 +49,10 @@ test("an admin action shows up in the audit log, which filters by action and act
   await expect(page.getByRole("row").nth(1)).toContainText("E2E_AUDIT_PAGING");
   await page.getByRole("button", { name: "← Newer" }).click();
   await expect(page.getByRole("row").nth(1)).toHaveText(firstOfPage1!);
+  // Clearing the filters clears them from the URL too
+  await page.getByRole("button", { name: "Clear filters" }).click();
+  await expect.poll(() => [inUrl("action"), inUrl("actor")]).toEqual([null, null]);
+  await expect(page.getByLabel("Actor")).toHaveValue("");
+  await expect(entry).toBeVisible(); // the key creation, unfiltered again
   for (const secret of secrets) await api("DELETE", `/secrets/${secret}`, undefined, token);
 });

@@ -2,20 +2,31 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { type Action, listAudit } from "../../client";
 import { formatDate, timeAgo } from "../../lib/format";
+import { DebouncedInput } from "../Common/DebouncedInput";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { NotAllowed } from "../Common/NotAllowed";
 import { Pager } from "../Common/Pager";
-import { useDebounced } from "../Common/useDebounced";
 import { useRole } from "../Common/useRole";
 
+/** The audit log's filters, as they stand in the page's URL (routes/_layout/audit.tsx). */
+export interface AuditFilters {
+  action?: Action;
+  actor?: string;
+}
+
+interface Props {
+  filters: AuditFilters;
+  onFiltersChange: (filters: AuditFilters) => void;
+}
+
 // GET /audit's actions (the API's audit.Action), in the filter's order.
-const ACTIONS: Action[] = [
+export const ACTIONS: Action[] = [
   "login", "login.failed", "password.change", "api_key.create", "api_key.revoke", "secret.set", "secret.delete",
   "user.create", "user.update", "user.delete", "schedule.create", "schedule.update", "schedule.delete", "schedule.trigger",
   "job.cancel", "job.rerun", "worker.drain", "worker.delete",
 ];
 
-export function AuditPage() {
+export function AuditPage(props: Props) {
   const { me, role, can } = useRole();
   if (me && !can("readAudit")) {
     return (
@@ -25,17 +36,15 @@ export function AuditPage() {
       </>
     );
   }
-  return <Audit />;
+  return <Audit {...props} />;
 }
 
-function Audit() {
-  const [action, setAction] = useState<Action | "">("");
-  const [actorText, setActorText] = useState("");
-  const actor = useDebounced(actorText.trim(), 300);
+function Audit({ filters, onFiltersChange }: Props) {
+  const { action, actor } = filters;
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   useEffect(() => setCursors([undefined]), [action, actor]);
   const cursor = cursors[cursors.length - 1];
-  const query = { action: action || undefined, actor: actor || undefined, cursor, limit: 50 };
+  const query = { action, actor, cursor, limit: 50 };
   const page = useQuery({
     queryKey: ["audit", query],
     queryFn: async () => (await listAudit({ query, throwOnError: true })).data,
@@ -50,7 +59,11 @@ function Audit() {
       <form className="filters audit-filters" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="audit-action">Action</label>
-          <select id="audit-action" value={action} onChange={(e) => setAction(e.target.value as Action | "")}>
+          <select
+            id="audit-action"
+            value={action ?? ""}
+            onChange={(e) => onFiltersChange({ ...filters, action: (e.target.value || undefined) as Action | undefined })}
+          >
             <option value="">Any action</option>
             {ACTIONS.map((a) => (
               <option key={a} value={a}>
@@ -59,12 +72,15 @@ function Audit() {
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="audit-actor">Actor</label>
-          <input id="audit-actor" value={actorText} onChange={(e) => setActorText(e.target.value)} placeholder="a username" autoComplete="off" />
-        </div>
+        <DebouncedInput
+          id="audit-actor"
+          label="Actor"
+          placeholder="a username"
+          value={actor}
+          onChange={(next) => onFiltersChange({ ...filters, actor: next })}
+        />
         <div className="field field-end">
-          <button type="button" onClick={() => (setAction(""), setActorText(""))} disabled={!filtered && !actorText}>
+          <button type="button" onClick={() => onFiltersChange({})} disabled={!filtered}>
             Clear filters
           </button>
         </div>

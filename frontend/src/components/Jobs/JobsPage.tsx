@@ -2,6 +2,7 @@ import { Link } from "@tanstack/react-router";
 import { useEffect, useState } from "react";
 import { fromLocalInput, toLocalInput } from "../../lib/format";
 import { ConfirmButton } from "../Common/ConfirmButton";
+import { DebouncedInput } from "../Common/DebouncedInput";
 import { ErrorMessage } from "../Common/ErrorMessage";
 import { Pager } from "../Common/Pager";
 import { useRole } from "../Common/useRole";
@@ -208,29 +209,5 @@ export function JobsPage({ filters, onFiltersChange }: Props) {
       )}
       {page.isPending && <p className="muted">Loading jobs…</p>}
     </>
-  );
-}
-
-function DebouncedInput(props: {
-  id: string;
-  label: string;
-  value?: string;
-  type?: string;
-  placeholder?: string;
-  onChange: (value: string | undefined) => void;
-}) {
-  const { id, label, value, type = "text", placeholder, onChange } = props;
-  const [text, setText] = useState(value ?? "");
-  useEffect(() => setText(value ?? ""), [value]);
-  useEffect(() => {
-    if (text === (value ?? "")) return;
-    const timer = setTimeout(() => onChange(text.trim() || undefined), 300);
-    return () => clearTimeout(timer);
-  }, [text]); // eslint-disable-line react-hooks/exhaustive-deps
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} type={type} value={text} placeholder={placeholder} onChange={(e) => setText(e.target.value)} />
-    </div>
   );
 }
