@@ -30,8 +30,7 @@ def app_under_test() -> FastAPI:
     async def healthz() -> dict:
         return {}
 
-    templates = {id(route): "/api/v9" + route.path for route in router.routes}
-    app.add_middleware(HttpMetrics, template=lambda route: templates.get(id(route), route.path))
+    app.add_middleware(HttpMetrics, prefix="/api/v9", routers=[router])
     return app
 
 

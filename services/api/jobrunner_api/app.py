@@ -92,12 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX, responses=errors(401, 422, 503))
     app.include_router(health.router)
     # Requests by route template, method and status class, and their latency (served by our
-    # own /metrics). FastAPI leaves the matched route in the scope, without its router's prefix.
-    # By id: the routes live as long as the app (and ours compare by value, without a hash).
-    templates = {id(route): API_PREFIX + route.path  # type: ignore[attr-defined]
-                 for module in modules for route in module.router.routes}
-    app.add_middleware(HttpMetrics,
-                       template=lambda route: templates.get(id(route), getattr(route, "path", "")))
+    # own /metrics).
+    app.add_middleware(HttpMetrics, prefix=API_PREFIX,
+                       routers=[module.router for module in modules])
 
     @app.exception_handler(InvalidSubmission)
     async def invalid_submission(_: Request, exc: InvalidSubmission) -> JSONResponse:

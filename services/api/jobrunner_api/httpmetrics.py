@@ -9,10 +9,10 @@ already and leaves it in the scope; this reads it there.
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 
+from fastapi import APIRouter
 from prometheus_client import Counter, Histogram
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
@@ -33,12 +33,14 @@ UNMATCHED = "none"
 
 
 class HttpMetrics:
-    """ASGI middleware. `template(route)`: the route's path as the client calls it (with the
-    prefix of the router that holds it)."""
+    """ASGI middleware. `routers`: those included under `prefix`. FastAPI leaves the matched
+    route in the scope without its router's prefix; any other route's path is its template."""
 
-    def __init__(self, app: ASGIApp, template: Callable[[BaseRoute], str]) -> None:
+    def __init__(self, app: ASGIApp, prefix: str, routers: Iterable[APIRouter]) -> None:
         self.app = app
-        self.template = template
+        # By id: the routes live as long as the app (and ours compare by value, without a hash).
+        self.templates = {id(route): prefix + route.path  # type: ignore[attr-defined]
+                          for router in routers for route in router.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +59,8 @@ class HttpMetrics:
             await self.app(scope, receive, send_noting_status)
         finally:
             route = scope.get("route")
-            handler = UNMATCHED if route is None else self.template(route)
+            handler = (UNMATCHED if route is None
+                       else self.templates.get(id(route)) or getattr(route, "path", UNMATCHED))
             if not EXCLUDED.search(handler):
                 method = scope["method"]
                 REQUESTS.labels(handler, method, f"{status // 100}xx").inc()
