@@ -45,3 +45,22 @@ async def test_a_capacity_2_worker_is_never_shown_with_more_than_2_running(
     after = value(scrape(platform.master_url), "jobrunner_dispatch_requeued_total",
                   reason="no_slot")
     assert after == requeued_before
+
+
+async def test_short_jobs_on_a_full_worker_are_never_pushed_past_its_slots(
+    platform, tenant: Tenant, start_worker
+) -> None:
+    # Given a worker of capacity 2 and thirty jobs that end at once (each reported as one
+    # `job:ran`, its delivery held until then: the session stays full and keeps consuming)
+    start_worker(tenant.worker_key(), name="quick-pair", capacity=2)
+    tenant.wait_workers_online(1)
+    requeued_before = value(scrape(platform.master_url), "jobrunner_dispatch_requeued_total",
+                            reason="no_slot")
+    jobs = [tenant.submit(command="true")["id"] for _ in range(30)]
+    # When they have all run
+    finals = [tenant.wait_final(job_id) for job_id in jobs]
+    # Then every one succeeded, and RabbitMQ never pushed a delivery the worker had no slot for
+    assert [job["status"] for job in finals] == ["succeeded"] * 30
+    after = value(scrape(platform.master_url), "jobrunner_dispatch_requeued_total",
+                  reason="no_slot")
+    assert after == requeued_before

@@ -1,18 +1,83 @@
-"""dispatch.Assigner: whether a delivered attempt still runs, read for many deliveries at once."""
+"""dispatch: a session's consumers sized to its worker's slots (SlotConsumer), and whether a
+delivered attempt still runs, read for many deliveries at once (Assigner)."""
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
+import aio_pika
 import pytest
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
-from jobrunner_master.dispatch import Assigner
-from jobrunner_shared import names
+from jobrunner_master.dispatch import Assigner, DispatchConnections, SlotConsumer
+from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import JobAssignment
 from jobrunner_shared.secretbox import DEV_KEY, SecretBox
 
 pytestmark = pytest.mark.integration
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within 10 s: {what}")
+
+
+async def test_a_full_session_consumes_on_while_its_attempts_wait_for_their_start(
+    rabbitmq_url: str,
+) -> None:
+    # Given a session of capacity 2 on a queue holding three jobs
+    pool = DispatchConnections(lambda: amqp.connect(rabbitmq_url))
+    await pool.start()
+    queue = f"jobrunner.dispatch.test-{uuid.uuid4().hex[:8]}._"
+    taken: list[str] = []
+
+    async def assign(job: JobAssignment) -> bool:
+        taken.append(job.job_id)
+        return True
+
+    async def prepare(job: JobAssignment) -> JobAssignment:
+        return job
+
+    async def record(job: JobAssignment) -> None:
+        return None
+
+    session = SlotConsumer(pool, capacity=2, assign=assign, prepare=prepare, record=record)
+    async with await aio_pika.connect(rabbitmq_url) as observer:
+        channel = await observer.channel()
+
+        async def counts() -> tuple[int, int]:
+            declared = await channel.declare_queue(queue, passive=True)
+            return (declared.declaration_result.message_count,
+                    declared.declaration_result.consumer_count)
+
+        try:
+            await session.start([queue])
+            for i in range(3):
+                await channel.default_exchange.publish(aio_pika.Message(assignment(
+                    f"job-{i}").model_dump_json().encode()), routing_key=queue)
+            # When the worker took two, whose deliveries wait for their start
+            await until(lambda: len(taken) == 2, "two jobs taken")
+            await asyncio.sleep(0.3)  # what a prefetch too high would have delivered by now
+            # Then the session still consumes, and RabbitMQ keeps the third: the prefetch is
+            # exactly the two waiting deliveries (no cancel and consume again per short job)
+            assert await counts() == (1, 1)
+            assert taken == ["job-0", "job-1"]
+            # When one of them ends (a short job's `job:ran`), the third comes at once
+            await session.finished("job-0", 1)
+            await until(lambda: len(taken) == 3, "the third job taken")
+            # And once both running attempts started (their deliveries acknowledged), nothing
+            # is left for a prefetch to count: the consumer is cancelled
+            await session.started("job-1", 1)
+            await session.started("job-2", 1)
+            assert await counts() == (0, 0)
+        finally:
+            await session.close()
+            await channel.queue_delete(queue)
+            await pool.close()
 
 
 def assignment(job_id: str, tenant_id: str = "t1", attempt: int = 1) -> JobAssignment:

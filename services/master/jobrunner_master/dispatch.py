@@ -2,9 +2,9 @@
 
 A worker with free slots consumes every dispatch queue of its tenant whose labels it has, on a
 channel of its own whose prefetch (basic.qos, global: across all of the session's queues) is
-its free slots: RabbitMQ never pushes more jobs than the worker can take. While the worker is
-full or draining its consumers are cancelled, so queued jobs wait in RabbitMQ, not in the
-master.
+its free slots (plus the deliveries it holds, below): RabbitMQ never pushes more jobs than the
+worker can take. While the worker is draining, or full with no delivery held, its consumers are
+cancelled, so queued jobs wait in RabbitMQ, not in the master.
 
 The sessions' channels are spread over a few connections (DispatchConnections), each holding at
 most CHANNELS_PER_CONNECTION of them, well below RabbitMQ's channel_max (2047 by default):
@@ -431,11 +431,14 @@ class SlotConsumer:
         async with self._lock:
             if self.closed or self._channel is None or self._channel.is_closed:
                 return
-            slots = self.capacity - len(self.running)
-            want = slots > 0 and not self.paused and not self.held
+            # Unacknowledged: the attempts being offered, and those waiting for their start.
+            prefetch = max(0, self.capacity - len(self.running)) + len(self._awaiting)
+            # Why consume on while a full worker's attempts wait for their start: the prefetch
+            # (exactly those deliveries) already stops RabbitMQ, and cancelling and consuming
+            # again each time a short job ends cost two round trips every few jobs. A prefetch
+            # of 0 would mean no limit: with nothing to wait for, the consumers are cancelled.
+            want = prefetch > 0 and not self.paused and not self.held
             if want:
-                # Unacknowledged: the attempts being offered, and those waiting for their start.
-                prefetch = slots + len(self._awaiting)
                 if prefetch != self._prefetch:
                     await self._channel.set_qos(prefetch_count=prefetch, global_=True)
                     self._prefetch = prefetch
