@@ -41,23 +41,8 @@ def configure_logging() -> None:
     log_setup.configure(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))
 
 
-def watch_children_by_pidfd(loop: asyncio.AbstractEventLoop) -> None:
-    """Python 3.11's default child watcher starts a thread per job process; a pidfd needs
-    none (40 % more spawns per second here). Python 3.12 does this by itself."""
-    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
-        return
-    try:
-        os.close(os.pidfd_open(os.getpid()))
-    except OSError:
-        return  # a kernel before 5.3: keep the default
-    watcher = asyncio.PidfdChildWatcher()
-    watcher.attach_loop(loop)
-    asyncio.set_child_watcher(watcher)
-
-
 async def serve(settings: WorkerSettings) -> int:
     loop = asyncio.get_running_loop()
-    watch_children_by_pidfd(loop)
     session = WorkerSession(settings, version=package_version())
     health: HealthServer | None = None
     if settings.worker_health_port:

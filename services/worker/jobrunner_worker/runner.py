@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from jobrunner_shared.messages import AttemptOutcome, Stream
+from jobrunner_worker.process import Process
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK = 64 * 1024
 # After the main process exits, how long its pipes may stay open (a background child holding
 # them) before the rest of the group is terminated.
 PIPE_DRAIN_SECONDS = 2.0
@@ -180,15 +180,21 @@ class Runner:
         return env
 
     async def run(self) -> Outcome:
+        splitters = {
+            stream: LineSplitter(self.max_line_bytes,
+                                 lambda text, stream=stream: self._line(stream, text),
+                                 self.keep_whole)
+            for stream in ("stdout", "stderr")
+        }
+
+        def output(stream: Stream, data: bytes | None) -> None:
+            if data is None:
+                splitters[stream].close()
+            else:
+                splitters[stream].feed(data)
+
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self.args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=self._environment(),
-                start_new_session=True,  # own process group: cancel reaches every child
-            )
+            proc = Process(self.args, self._environment(), output)
         except OSError as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             error = f"cannot start {self.args[0]!r}: {exc.strerror or exc}"
@@ -198,12 +204,7 @@ class Runner:
         self.pid = proc.pid
         if self.on_started is not None:
             self.on_started(proc.pid)
-        assert proc.stdout is not None and proc.stderr is not None
-        pumps = [
-            asyncio.create_task(self._pump(proc.stdout, "stdout")),
-            asyncio.create_task(self._pump(proc.stderr, "stderr")),
-        ]
-        exited = asyncio.create_task(proc.wait())
+        exited = asyncio.ensure_future(proc.wait())
         cancelled = asyncio.create_task(self._cancel.wait())
         try:
             done, _ = await asyncio.wait(
@@ -222,33 +223,20 @@ class Runner:
         finally:
             cancelled.cancel()
             # Shielded: even when the worker itself is being cancelled the group must die.
-            await asyncio.shield(self._cleanup(proc, pumps, exited))
+            await asyncio.shield(self._cleanup(proc))
         return outcome
 
-    async def _pump(self, reader: asyncio.StreamReader, stream: Stream) -> None:
-        splitter = LineSplitter(self.max_line_bytes, lambda text: self._line(stream, text),
-                                self.keep_whole)
-        try:
-            while chunk := await reader.read(READ_CHUNK):
-                splitter.feed(chunk)
-        finally:
-            splitter.close()
-
-    async def _cleanup(
-        self, proc: asyncio.subprocess.Process, pumps: list[asyncio.Task], exited: asyncio.Task
-    ) -> None:
+    async def _cleanup(self, proc: Process) -> None:
         if proc.returncode is None:
             await self._terminate_group(proc.pid)
         else:
-            await asyncio.wait(pumps, timeout=PIPE_DRAIN_SECONDS)
+            await proc.drained(PIPE_DRAIN_SECONDS)
             if _group_alive(proc.pid):
                 await self._terminate_group(proc.pid)
-        await exited
+        await proc.wait()
         # Every process holding the pipes is gone now, unless one left the group (setsid).
-        _, stuck = await asyncio.wait(pumps, timeout=PIPE_DRAIN_SECONDS)
-        for task in stuck:
-            task.cancel()
-        await asyncio.gather(*pumps, return_exceptions=True)
+        if not await proc.drained(PIPE_DRAIN_SECONDS):
+            proc.close_pipes()
 
     async def _terminate_group(self, pgid: int) -> None:
         """TERM to the whole group, a grace period, then KILL."""
