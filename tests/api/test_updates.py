@@ -1,5 +1,7 @@
 """Updates applied in memory and merged: what the batch path writes and caches."""
 
+from datetime import UTC, datetime
+
 from jobrunner_api.updates import apply_update, merge
 
 
@@ -30,6 +32,25 @@ def test_the_original_is_never_changed_even_where_the_update_writes_inside_it() 
     again = apply_update(after, {"$set": {"attempts.1.status": "running"}})
     assert after["attempts"][1] == {"status": "queued"}
     assert again["attempts"][1] == {"status": "running"}
+
+
+def test_the_values_set_are_copied_so_the_update_and_the_result_never_share_a_container(
+) -> None:
+    # Given an update setting a nested value (a lease, a new attempt with a list in it)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    lease = {"worker": "w", "expires_at": at}
+    attempt = {"status": "queued", "tags": ["a"]}
+    update = {"$set": {"lease": lease, "attempts.0": attempt}}
+    after = apply_update({"attempts": []}, update)
+    # When either side is changed afterwards
+    lease["worker"] = "other"
+    attempt["tags"].append("b")
+    after["attempts"][0]["status"] = "running"
+    # Then the other is not: only what cannot change (a datetime) is shared
+    assert after == {"lease": {"worker": "w", "expires_at": at},
+                     "attempts": [{"status": "running", "tags": ["a"]}]}
+    assert update["$set"]["attempts.0"] == {"status": "queued", "tags": ["a", "b"]}
+    assert after["lease"]["expires_at"] is at
 
 
 def test_merged_updates_do_what_they_did_one_after_the_other() -> None:

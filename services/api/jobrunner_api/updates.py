@@ -8,15 +8,22 @@ as MongoDB applies the same update (tests/api/test_updates.py checks both agree)
 """
 
 import copy
+from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
+
 OPERATORS = frozenset({"$set", "$unset", "$inc"})
+# Values shared as they are: nothing can change them.
+IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, ObjectId})
 
 
 def _walk(doc: dict, path: str, owned: set[int]) -> tuple[Any, str | int]:
     """The container holding `path`'s last part, and that part. Each container on the way is
     copied the first time it is walked (`owned`: the ones copied already): the result shares
     what the update does not touch with the input, which is never changed."""
+    if "." not in path:
+        return doc, path  # a top-level field: `doc` is the copy, owned already
     parts = path.split(".")
     node: Any = doc
     for part in parts[:-1]:
@@ -24,12 +31,24 @@ def _walk(doc: dict, path: str, owned: set[int]) -> tuple[Any, str | int]:
         if isinstance(node, dict) and key not in node:
             child = {}  # as MongoDB: a missing parent is made
         elif id(child := node[key]) not in owned:
-            child = copy.copy(child)
+            child = child.copy()  # a dict or a list
         owned.add(id(child))
         node[key] = child
         node = child
     last = parts[-1]
     return node, int(last) if isinstance(node, list) else last
+
+
+def _copy(value: Any) -> Any:
+    """`value`, its dicts and lists copied; what cannot change shared (copy.deepcopy rebuilds
+    every datetime, which cost more than the rest of applying an update)."""
+    if type(value) in IMMUTABLE:
+        return value
+    if type(value) is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def _put(node: Any, key: str | int, value: Any) -> None:
@@ -49,7 +68,7 @@ def apply_update(doc: dict, update: dict) -> dict:
     out = dict(doc)
     owned = {id(out)}
     for path, value in update.get("$set", {}).items():
-        _put(*_walk(out, path, owned), copy.deepcopy(value))
+        _put(*_walk(out, path, owned), _copy(value))
     for path in update.get("$unset", {}):
         node, key = _walk(out, path, owned)
         if isinstance(node, dict):
