@@ -65,6 +65,18 @@ final class KeyOrder implements Comparator<KeyValue> {
         if (a == HIGH || b == LOW) {
             return 1;
         }
+        // The keys of jobrunner's indexes are mostly strings, ObjectIds and dates: compared
+        // here as the library's comparator would (it ends in these compareTo), without its
+        // type dispatch and value normalisation, a sixth of the database's CPU under load.
+        if (a instanceof String && b instanceof String) {
+            return ((String) a).compareTo((String) b);
+        }
+        if (a instanceof ObjectId && b instanceof ObjectId) {
+            return ((ObjectId) a).compareTo((ObjectId) b);
+        }
+        if (a instanceof Instant && b instanceof Instant) {
+            return ((Instant) a).compareTo((Instant) b);
+        }
         int typeA = typeOrder(a);
         int typeB = typeOrder(b);
         if (typeA != typeB) {
