@@ -10,7 +10,10 @@ each in a vhost and database of its own:
    -> one worker of capacity 4 -> master -> RabbitMQ -> API -> MongoDB, jobs/s from the first
    submit to the last job final; then the same N tasks through Celery 5 (benchmarks/
    celery_peer.py: 4 prefork slots, acks_late, prefetch 4, results over rpc://, the task runs
-   `sh -c 'echo hello'` as a subprocess and captures its output) from 16 clients; the ratio;
+   `sh -c 'echo hello'` as a subprocess and captures its output) from 16 clients. Both in turn,
+   `--rounds` times (3): the VM this runs on changes speed by a third from one minute to the
+   next, so one run of each says little; the ratio is the median of jobrunner's rounds over the
+   median of Celery's, and each round's ratio is reported beside it;
 3. line -> SSE client: a job printing a line every 10 ms, followed on /logs/stream; the delay
    from the worker reading each line (its `ts`) to the client receiving it;
 4. the database filled to 20,000 jobs (copies of the finished ones, with their log chunks),
@@ -37,7 +40,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import psutil
@@ -313,6 +316,8 @@ def main() -> None:
     parser.add_argument("--fill", type=int, default=20000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--skip-celery", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="throughput runs of each, jobrunner and Celery in turn")
     args = parser.parse_args()
 
     token = secrets.token_hex(4)
@@ -328,33 +333,42 @@ def main() -> None:
             platform_gen = start_platform(rabbitmq.vhost_url(vhost), mongodb_url, database)
             platform = next(platform_gen)
             try:
-                run_jobrunner(platform, args, mongodb_url, database, report)
+                peer = None if args.skip_celery else rabbitmq.vhost_url(peer_vhost)
+                run_jobrunner(platform, args, mongodb_url, database, report, peer)
             finally:
                 platform_gen.close()
-            if not args.skip_celery:
-                print(f"celery: {args.jobs} tasks, 4 prefork slots, {args.clients} clients ...",
-                      flush=True)
-                peer_url = rabbitmq.vhost_url(peer_vhost)
-                with celery_peer.peer_worker(peer_url, RESULTS / "celery-worker.log"):
-                    celery_peer.throughput(peer_url, 40, args.clients, COMMAND)  # warm up
-                    report["celery"] = celery_peer.throughput(peer_url, args.jobs, args.clients,
-                                                              COMMAND)
-                print(json.dumps(report["celery"]), flush=True)
         finally:
             rabbitmq.delete_vhost(vhost)
             rabbitmq.delete_vhost(peer_vhost)
             with MongoClient(mongodb_url) as client:
                 report["database"] = database_name(client)
                 client.drop_database(database)
-    if "celery" in report:
-        report["ratio_to_celery"] = round(
-            report["throughput"]["jobs_per_second"] / report["celery"]["jobs_per_second"], 2)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print_summary(report)
     print(f"written to {RESULTS / 'latest.json'}")
 
 
-def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict) -> None:
+@contextmanager
+def celery_side(broker_url: str | None, args: argparse.Namespace,
+                ) -> Iterator[Callable[[], dict] | None]:
+    """One round of the peer's throughput, its worker up (and warm) while the block runs."""
+    if broker_url is None:
+        yield None
+        return
+    with celery_peer.peer_worker(broker_url, RESULTS / "celery-worker.log"):
+        celery_peer.throughput(broker_url, 40, args.clients, COMMAND)  # warm up
+        yield lambda: celery_peer.throughput(broker_url, args.jobs, args.clients, COMMAND)
+
+
+def median_round(rounds: list[dict]) -> dict:
+    """The round with the median jobs/s (the lower middle of an even count), and every
+    round's jobs/s beside it."""
+    middle = sorted(rounds, key=lambda r: r["jobs_per_second"])[(len(rounds) - 1) // 2]
+    return {**middle, "rounds_jobs_per_second": [r["jobs_per_second"] for r in rounds]}
+
+
+def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict,
+                  peer_url: str | None) -> None:
     tenant = platform.new_tenant()
     worker = platform.start_worker(tenant.worker_key(), capacity=4, name="bench-worker",
                                    HEARTBEAT_INTERVAL="5")
@@ -364,30 +378,47 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict)
     report["latency_empty"] = asyncio.run(latency(tenant, args.latency_jobs))
     print(json.dumps(report["latency_empty"]), flush=True)
 
-    print(f"throughput: {args.jobs} jobs, one worker of capacity 4, {args.clients} clients ...",
-          flush=True)
     pids = {"api": platform.api.pid, "master": platform.master.pid, "worker": worker.pid}
     port = int(mongodb_url.rsplit(":", 1)[-1].split("/")[0])
     others = {"database": listener_pid(port),
               "rabbitmq": listener_pid(urlsplit(platform.env["RABBITMQ_URL"]).port or 5672),
               "bench client": os.getpid()}
     measured = {**pids, **{name: pid for name, pid in others.items() if pid is not None}}
-    with profiled(pids, args.profile):
-        before = cpu_seconds(measured, children=("worker",))
-        slept = wakeups(measured)
-        report["throughput"] = asyncio.run(throughput(tenant, args.jobs, args.clients))
-        after = cpu_seconds(measured, children=("worker",))
-        woke = wakeups(measured)
-    # Where the time goes: CPU of each process per job (the worker's includes the jobs' shells).
-    report["throughput"]["cpu_ms_per_job"] = {
-        name: round((after[name] - before[name]) * 1000 / args.jobs, 2) for name in measured}
-    report["throughput"]["cpu_ms_per_job"]["total"] = round(
-        sum(report["throughput"]["cpu_ms_per_job"].values()), 2)
-    report["throughput"]["wakeups_per_job"] = {
-        name: round((woke[name] - slept[name]) / args.jobs, 1) for name in measured}
-    report["throughput"]["wakeups_per_job"]["total"] = round(
-        sum(report["throughput"]["wakeups_per_job"].values()), 1)
-    print(json.dumps(report["throughput"]), flush=True)
+    ours: list[dict] = []
+    theirs: list[dict] = []
+    with celery_side(peer_url, args) as peer, profiled(pids, args.profile):
+        for n in range(1, args.rounds + 1):
+            print(f"throughput, round {n} of {args.rounds}: {args.jobs} jobs, one worker of "
+                  f"capacity 4, {args.clients} clients ...", flush=True)
+            before = cpu_seconds(measured, children=("worker",))
+            slept = wakeups(measured)
+            result = asyncio.run(throughput(tenant, args.jobs, args.clients))
+            after = cpu_seconds(measured, children=("worker",))
+            woke = wakeups(measured)
+            # Where the time goes: CPU of each process per job (the worker's includes the
+            # jobs' shells), and how often each slept and was woken.
+            result["cpu_ms_per_job"] = {
+                name: round((after[name] - before[name]) * 1000 / args.jobs, 2)
+                for name in measured}
+            result["cpu_ms_per_job"]["total"] = round(sum(result["cpu_ms_per_job"].values()), 2)
+            result["wakeups_per_job"] = {
+                name: round((woke[name] - slept[name]) / args.jobs, 1) for name in measured}
+            result["wakeups_per_job"]["total"] = round(
+                sum(result["wakeups_per_job"].values()), 1)
+            print(json.dumps(result), flush=True)
+            ours.append(result)
+            if peer is not None:
+                print(f"celery, round {n} of {args.rounds}: {args.jobs} tasks, 4 prefork "
+                      f"slots, {args.clients} clients ...", flush=True)
+                theirs.append(peer())
+                print(json.dumps(theirs[-1]), flush=True)
+    report["throughput"] = median_round(ours)
+    if theirs:
+        report["celery"] = median_round(theirs)
+        report["ratio_to_celery"] = round(
+            report["throughput"]["jobs_per_second"] / report["celery"]["jobs_per_second"], 2)
+        report["ratio_each_round"] = [round(o["jobs_per_second"] / t["jobs_per_second"], 2)
+                                      for o, t in zip(ours, theirs, strict=True)]
 
     print("line -> SSE client: 500 lines, one every 10 ms ...", flush=True)
     report["line_to_client"] = asyncio.run(line_to_client(tenant, 500))
@@ -416,15 +447,22 @@ def database_name(client: MongoClient) -> str:
 
 def print_summary(report: dict) -> None:
     t, e, f = report["throughput"], report["latency_empty"], report["latency_full"]
+    def each(side: dict) -> str:
+        rounds = side.get("rounds_jobs_per_second", [])
+        return f", rounds {' / '.join(map(str, rounds))}" if len(rounds) > 1 else ""
+
     rows = [
-        ("jobrunner jobs/s", f"{t['jobs_per_second']} ({t['jobs']} jobs, {t['failed']} failed)"),
+        ("jobrunner jobs/s", f"{t['jobs_per_second']} (median; {t['jobs']} jobs, "
+                             f"{t['failed']} failed{each(t)})"),
     ]
     if "celery" in report:
         c = report["celery"]
-        rows += [("celery jobs/s", f"{c['jobs_per_second']} ({c['jobs']} tasks)"),
-                 ("ratio", f"{report['ratio_to_celery']}x")]
+        rows += [("celery jobs/s", f"{c['jobs_per_second']} (median; {c['jobs']} tasks{each(c)})"),
+                 ("ratio", f"{report['ratio_to_celery']}x (each round: "
+                           f"{', '.join(f'{r}x' for r in report['ratio_each_round'])})")]
     rows += [
-        ("CPU ms per job", ", ".join(f"{name} {ms}" for name, ms in t["cpu_ms_per_job"].items())),
+        ("CPU ms per job (that round)",
+         ", ".join(f"{name} {ms}" for name, ms in t["cpu_ms_per_job"].items())),
         ("wake-ups per job", ", ".join(f"{name} {n}"
                                        for name, n in t.get("wakeups_per_job", {}).items())),
         ("latency empty: client / platform p50",
