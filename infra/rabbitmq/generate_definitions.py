@@ -24,9 +24,11 @@ BOUND = [
     (amqp.JOB_EVENTS_QUEUE, amqp.JOBS, names.JOB_EVENTS_PATTERN),
     (amqp.LOGS_QUEUE, amqp.LOGS, names.LOGS_PATTERN),
     (amqp.HEARTBEATS_QUEUE, amqp.HEARTBEATS, names.HEARTBEATS_PATTERN),
+    (amqp.SETTLE_QUEUE, amqp.SETTLE, names.SETTLE_QUEUE),  # aio-pika's default key
 ]
 QUEUES = [amqp.DEAD_LETTER_QUEUE, amqp.REJECTED_QUEUE] + [q for q, _, _ in BOUND[1:]]
-EXCHANGES = [amqp.JOBS, amqp.LOGS, amqp.HEARTBEATS, amqp.CONTROL, amqp.CHANGES, amqp.DEAD_LETTERS]
+EXCHANGES = [amqp.JOBS, amqp.LOGS, amqp.HEARTBEATS, amqp.CONTROL, amqp.CHANGES, amqp.DEAD_LETTERS,
+             amqp.SETTLE]
 # Only a fallback: a queue's own x-dead-letter-exchange argument wins over a policy. It gives
 # queues declared without one (the masters' control queues) a dead-letter target, and spares
 # the dead-letter queues themselves. Delivery limits are left out on purpose: the policy key

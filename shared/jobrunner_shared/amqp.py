@@ -37,6 +37,7 @@ HEARTBEATS = RabbitExchange(names.HEARTBEATS_EXCHANGE, type=ExchangeType.TOPIC, 
 CONTROL = RabbitExchange(names.CONTROL_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange(names.DEAD_LETTER_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
 CHANGES = RabbitExchange(names.CHANGES_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+SETTLE = RabbitExchange(names.SETTLE_EXCHANGE, type=ExchangeType.FANOUT, durable=True)
 
 # Every queue that can reject names a dead-letter target, so nothing rejected is dropped.
 _DLX = {"x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE}
@@ -74,6 +75,9 @@ def _events_queue(name: str, routing_key: str) -> RabbitQueue:
 
 
 JOB_EVENTS_QUEUE = _events_queue(names.JOB_EVENTS_QUEUE, names.JOB_EVENTS_PATTERN)
+# Nobody consumes it: its messages expire back to their dispatch queues (names.SETTLE_QUEUE).
+SETTLE_QUEUE = RabbitQueue(names.SETTLE_QUEUE, queue_type=QueueType.QUORUM, durable=True,
+                           arguments=dict(names.SETTLE_QUEUE_ARGUMENTS))
 LOGS_QUEUE = _events_queue(names.LOGS_QUEUE, names.LOGS_PATTERN)
 HEARTBEATS_QUEUE = _events_queue(names.HEARTBEATS_QUEUE, names.HEARTBEATS_PATTERN)
 
@@ -182,6 +186,8 @@ async def declare_topology(broker: RabbitBroker) -> None:
     queue = await broker.declare_queue(DEAD_LETTER_QUEUE)
     await queue.bind(dead_letters)
     await broker.declare_queue(REJECTED_QUEUE)
+    settle = await broker.declare_exchange(SETTLE)
+    await (await broker.declare_queue(SETTLE_QUEUE)).bind(settle)
 
 
 async def publish_event(broker: RabbitBroker, message: Any, exchange: RabbitExchange, key: str,

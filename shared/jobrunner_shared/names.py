@@ -13,6 +13,7 @@ HEARTBEATS_EXCHANGE = "jobrunner.heartbeats"  # topic: worker presence and heart
 CONTROL_EXCHANGE = "jobrunner.control"  # topic: API -> every master (cancel, drain, ...)
 DEAD_LETTER_EXCHANGE = "jobrunner.dlx"  # fanout: where rejected messages end up
 CHANGES_EXCHANGE = "jobrunner.changes"  # topic: the live feed, API -> every API process
+SETTLE_EXCHANGE = "jobrunner.settle"  # fanout: redelivered dispatch messages wait (SETTLE_QUEUE)
 
 # --- routing keys ---------------------------------------------------------------------------
 SUBMIT_KEY = "job.submit"  # SPEC §4: AMQP producers publish here
@@ -63,6 +64,15 @@ API_CHANGES_QUEUE_PREFIX = "jobrunner.api.changes"  # + .<instance>, exclusive, 
 # Declared identically by the API (which publishes) and the master (which consumes): classic
 # queues, because quorum queues only support priorities from RabbitMQ 4.0 on.
 DISPATCH_QUEUE_ARGUMENTS = {"x-max-priority": 9, "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
+# A dispatch message delivered again (its master or worker session went away before
+# acknowledging it) may have been taken by a worker whose start has not reached the API yet:
+# it waits here for its expiration (the master's REDELIVERY_SETTLE_SECONDS), then is
+# dead-lettered to JOBS_EXCHANGE under the routing key it came with, so back to its dispatch
+# queue, and checked again. Quorum, dead-lettered at least once: never lost on the way back.
+SETTLE_QUEUE = "jobrunner.settle"
+SETTLE_QUEUE_ARGUMENTS = {"x-dead-letter-exchange": JOBS_EXCHANGE,
+                          "x-dead-letter-strategy": "at-least-once",
+                          "x-overflow": "reject-publish"}
 
 # --- message headers --------------------------------------------------------------------------
 API_KEY_HEADER = "x-api-key"

@@ -439,7 +439,7 @@ def test_definitions_declare_exactly_what_the_services_declare() -> None:
     defs = definitions()
     exchanges = {e["name"]: e for e in defs["exchanges"]}
     for exchange in (amqp.JOBS, amqp.LOGS, amqp.HEARTBEATS, amqp.CONTROL, amqp.CHANGES,
-                     amqp.DEAD_LETTERS):
+                     amqp.DEAD_LETTERS, amqp.SETTLE):
         got = exchanges.pop(exchange.name)
         assert got["type"] == exchange.type.value and got["durable"] is True
         assert got["auto_delete"] is False and got["internal"] is False and got["arguments"] == {}
@@ -453,6 +453,7 @@ def test_definitions_declare_exactly_what_the_services_declare() -> None:
         amqp.JOB_EVENTS_QUEUE,
         amqp.LOGS_QUEUE,
         amqp.HEARTBEATS_QUEUE,
+        amqp.SETTLE_QUEUE,
     )
     for queue in shared_queues:
         got = queues.pop(queue.name)
@@ -468,6 +469,7 @@ def test_definitions_declare_exactly_what_the_services_declare() -> None:
         (names.JOBS_EXCHANGE, names.JOB_EVENTS_QUEUE, names.JOB_EVENTS_PATTERN),
         (names.LOGS_EXCHANGE, names.LOGS_QUEUE, names.LOGS_PATTERN),
         (names.HEARTBEATS_EXCHANGE, names.HEARTBEATS_QUEUE, names.HEARTBEATS_PATTERN),
+        (names.SETTLE_EXCHANGE, names.SETTLE_QUEUE, names.SETTLE_QUEUE),
     }
 
 

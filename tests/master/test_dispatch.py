@@ -2,6 +2,7 @@
 delivered attempt still runs, read for many deliveries at once (Assigner)."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 
@@ -85,11 +86,11 @@ def assignment(job_id: str, tenant_id: str = "t1", attempt: int = 1) -> JobAssig
                          max_log_bytes=1024)
 
 
-def assigner(db: AsyncDatabase) -> Assigner:
+def assigner(db: AsyncDatabase, publish_settle=None) -> Assigner:  # noqa: ANN001
     async def unused(*_: object, **__: object) -> None:
         raise AssertionError("not called here")
 
-    return Assigner(db, SecretBox(DEV_KEY), 1.0, unused, unused)
+    return Assigner(db, SecretBox(DEV_KEY), 1.0, unused, unused, publish_settle or unused)
 
 
 async def test_each_delivery_read_together_gets_its_own_answer(pymongo_db: AsyncDatabase
@@ -130,3 +131,79 @@ async def test_each_delivery_read_together_gets_its_own_answer(pymongo_db: Async
         "not an id": False,
     }
     await jobs.delete_many({"_id": {"$in": list(ids.values())}})
+
+
+async def test_a_delivery_that_came_back_waits_out_the_settle_time_and_runs_only_if_queued(
+    rabbitmq_url: str, pymongo_db: AsyncDatabase,
+) -> None:
+    # Given two queued jobs whose dispatch messages a session took, then lost (its master or
+    # worker went away before the attempts' start was in RabbitMQ)
+    jobs = pymongo_db[names.JOBS_COLLECTION]
+    queued, reported = ObjectId(), ObjectId()
+    await jobs.insert_many([{"_id": job_id, "tenant_id": "t1", "status": "queued", "attempt": 1,
+                             "attempts": [{"n": 1}]} for job_id in (queued, reported)])
+    settle_seconds = 0.5
+    queue = f"jobrunner.dispatch.test-{uuid.uuid4().hex[:8]}._"
+    key = f"job.dispatch.test-{queue.rsplit('.', 2)[1]}._"
+    pool = DispatchConnections(lambda: amqp.connect(rabbitmq_url))
+    await pool.start()
+    async with await aio_pika.connect(rabbitmq_url) as connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(names.JOBS_EXCHANGE, "topic", durable=True)
+        declared = await channel.declare_queue(queue, durable=True,
+                                               arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS))
+        await declared.bind(exchange, key)
+        settle = await channel.declare_exchange(names.SETTLE_EXCHANGE, "fanout", durable=True)
+        settling = await channel.declare_queue(names.SETTLE_QUEUE, durable=True, arguments={
+            "x-queue-type": "quorum", **names.SETTLE_QUEUE_ARGUMENTS})
+        await settling.bind(settle, names.SETTLE_QUEUE)
+
+        async def publish_settle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await settle.publish(aio_pika.Message(
+                message.body, priority=message.priority, delivery_mode=2,
+                expiration=settle_seconds), routing_key=message.routing_key or "")
+
+        checker = assigner(pymongo_db, publish_settle)
+        first: list[str] = []
+        second: list[tuple[str, float]] = []
+
+        async def took_first(job: JobAssignment) -> bool:
+            first.append(job.job_id)
+            return True
+
+        async def took_second(job: JobAssignment) -> bool:
+            second.append((job.job_id, time.monotonic()))
+            return True
+
+        async def nothing(job: JobAssignment) -> None:
+            return None
+
+        lost = SlotConsumer(pool, capacity=2, assign=took_first, prepare=checker.prepare,
+                            record=nothing, redelivered=checker.redelivered)
+        again = SlotConsumer(pool, capacity=2, assign=took_second, prepare=checker.prepare,
+                             record=nothing, redelivered=checker.redelivered)
+        try:
+            await lost.start([queue])
+            for job_id in (queued, reported):
+                await exchange.publish(aio_pika.Message(assignment(str(job_id)).model_dump_json(
+                ).encode(), delivery_mode=2), routing_key=key)
+            await until(lambda: len(first) == 2, "both taken by the first session")
+            await lost.close()  # both go back to the queue, unacknowledged
+            # And one of the two reports its start meanwhile
+            await jobs.update_one({"_id": reported}, {"$set": {"attempts.0.worker": "w1"}})
+            # When another session gets them again
+            came_back = time.monotonic()
+            await again.start([queue])
+            # Then the one reported is dropped; the other is offered only after the settle time
+            await until(lambda: len(second) == 1, "the queued job offered again")
+            assert second[0][0] == str(queued)
+            assert second[0][1] - came_back >= settle_seconds
+            await asyncio.sleep(settle_seconds)  # what would have come back by now
+            assert len(second) == 1
+            assert (await declared.declare()).message_count == 0
+        finally:
+            await lost.close()
+            await again.close()
+            await channel.queue_delete(queue)
+            await pool.close()
+    await jobs.delete_many({"_id": {"$in": [queued, reported]}})

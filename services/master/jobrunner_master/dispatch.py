@@ -57,6 +57,9 @@ AssignFn = Callable[[JobAssignment], Awaitable[bool]]
 PrepareFn = Callable[[JobAssignment], Awaitable[JobAssignment | None]]
 # Records that a worker took an attempt (publishes `job.event.assigned`).
 RecordFn = Callable[[JobAssignment], Awaitable[None]]
+# Handles a delivery that came back to its queue (Assigner.redelivered): acknowledges it once
+# it waits in the settle queue, or is dropped.
+RedeliveredFn = Callable[[JobAssignment, AbstractIncomingMessage], Awaitable[None]]
 # A worker's heartbeat may have left before it took a job the master just gave it, or before it
 # ended one: an attempt taken (ended) this recently counts as running (ended) whatever a
 # heartbeat says. Older differences are the heartbeat's to settle: it is the worker's truth.
@@ -155,13 +158,16 @@ class SlotConsumer:
         assign: AssignFn,
         prepare: PrepareFn,
         record: RecordFn,
+        redelivered: RedeliveredFn | None = None,
     ) -> None:
+        """`redelivered`: None offers a delivery that came back like any other."""
         self._connections = connections
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
         self.capacity = capacity
         self._assign = assign
         self._prepare = prepare
         self._record = record
+        self._redelivered = redelivered
         # Taken attempts whose delivery waits for their start: (message, its fallback timer).
         self._awaiting: dict[tuple[str, int], tuple[AbstractIncomingMessage,
                                                     asyncio.TimerHandle]] = {}
@@ -484,6 +490,9 @@ class SlotConsumer:
             return
         self.reserved += 1
         try:
+            if message.redelivered and self._redelivered is not None:
+                await self._redelivered(assignment, message)
+                return
             prepared = await self._prepare(assignment)
             if prepared is None:
                 await message.ack()  # cancelled while queued, superseded, unrunnable: never starts
@@ -529,12 +538,14 @@ class Assigner:
 
     def __init__(self, db: AsyncDatabase, secretbox: SecretBox, assign_timeout: float,
                  call: Callable[..., Awaitable[Any]],
-                 publish_unrunnable: Callable[[JobAssignment, str], Awaitable[None]]) -> None:
+                 publish_unrunnable: Callable[[JobAssignment, str], Awaitable[None]],
+                 publish_settle: Callable[[AbstractIncomingMessage], Awaitable[None]]) -> None:
         self.db = db
         self.secretbox = secretbox
         self.assign_timeout = assign_timeout
         self._call = call
         self._publish_unrunnable = publish_unrunnable
+        self._publish_settle = publish_settle
         # Why a group commit: deliveries to many sessions arrive together (a relay batch
         # confirmed frees their slots at once); one `{_id: {$in}}` read answers them all.
         self._checks: GroupCommit[_Check] = GroupCommit(self._check_many, max_batch=100)
@@ -557,6 +568,20 @@ class Assigner:
         docs = {str(doc["_id"]): doc async for doc in cursor}
         for check in checks:
             check.wanted = _still_queued(docs.get(check.job.job_id), check.job)
+
+    async def redelivered(self, job: JobAssignment, message: AbstractIncomingMessage) -> None:
+        """A delivery that came back to its queue: its master or worker session went away
+        before acknowledging it, so a worker may have taken it and not yet reported that. Why
+        not offer it now: that report (confirmed but not yet applied, or resent by the worker
+        once it reconnects) would land after the check, and the attempt would run twice. Still
+        queued, it waits out the settle time in the settle queue and comes back as a new
+        delivery; otherwise it is dropped. Acknowledged only once it is there, or dropped."""
+        if await self.still_wanted(job):
+            await self._publish_settle(message)
+            metrics.REDELIVERIES_SETTLED.inc()
+            log.info("job %s attempt %s came back to its queue: offered again after the settle "
+                     "time", job.job_id, job.attempt)
+        await message.ack()
 
     async def prepare(self, job: JobAssignment) -> JobAssignment | None:
         """The assignment to send, its secrets decrypted; None if it must not run."""

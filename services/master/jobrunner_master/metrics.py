@@ -35,6 +35,11 @@ REQUEUED = Counter(
 )
 for _reason in ("no_slot", "not_taken", "error"):
     REQUEUED.labels(reason=_reason)
+REDELIVERIES_SETTLED = Counter(
+    "jobrunner_dispatch_redeliveries_settled",
+    "Dispatch deliveries that came back to their queue still queued, sent to wait out "
+    "REDELIVERY_SETTLE_SECONDS before they are offered again (names.SETTLE_QUEUE).",
+)
 DISPATCH_QUEUES = Gauge(
     "jobrunner_dispatch_queues", "Dispatch queues (one per tenant and label set)."
 )

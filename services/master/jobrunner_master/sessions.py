@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
+from aio_pika.abc import AbstractIncomingMessage
 from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
@@ -98,7 +99,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
         self.relay = Relay(broker)
         self.assigner = Assigner(db, SecretBox(settings.encryption_key),
                                  settings.assign_timeout_seconds, self.call,
-                                 self._publish_unrunnable)
+                                 self._publish_unrunnable, self._publish_settle)
         self.sessions: dict[str, WorkerSession] = {}
         self.shutting_down = False
         self._cuts: set[asyncio.Task] = set()  # disconnects of expired keys, under way
@@ -126,6 +127,7 @@ class WorkersNamespace(socketio.AsyncNamespace):
             assign=lambda job: self._assign(session, job),
             prepare=self.assigner.prepare,
             record=lambda job: self._record_assigned(session, job),
+            redelivered=self.assigner.redelivered,
         )
         self.sessions[sid] = session
         if owner.expires_at is not None:
@@ -183,6 +185,16 @@ class WorkersNamespace(socketio.AsyncNamespace):
         return [doc["queue"] async for doc in cursor if set(doc["labels"]) <= have]
 
     # --- dispatch --------------------------------------------------------------------------------
+
+    async def _publish_settle(self, message: AbstractIncomingMessage) -> None:
+        """To the settle queue as it came (its routing key, priority, headers), expiring after
+        the settle time back to its dispatch queue (names.SETTLE_QUEUE)."""
+        await amqp.publish_event(
+            self.relay.broker, message.body, amqp.SETTLE, message.routing_key or "",
+            priority=message.priority, headers=dict(message.headers or {}),
+            message_id=message.message_id, content_type=message.content_type,
+            expiration=self.settings.redelivery_settle_seconds,
+        )
 
     async def _publish_unrunnable(self, job: JobAssignment, error: str) -> None:
         await self.relay.publish(

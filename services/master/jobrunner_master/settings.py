@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobrunner_shared import secretbox
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     # How long a worker has to acknowledge `job:assign` before the job goes back to its queue.
     assign_timeout_seconds: float = 10.0
+    # How long a dispatch message delivered again waits (names.SETTLE_QUEUE) before it is
+    # checked and offered: the API's RECONNECT_GRACE_SECONDS, the time a worker that took it
+    # has to come back and report its start.
+    redelivery_settle_seconds: float = Field(5.0, gt=0)
     # Socket.IO's per-message limit; log batches are kept below it by the worker.
     max_message_bytes: int = 4 * 1024 * 1024
     # The process's own logs: "text" for people, "json" (one object per line) for collectors.
