@@ -3,6 +3,7 @@ even a job given out but not yet reported when the master went."""
 
 import signal
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -13,15 +14,25 @@ from tests.support.process import ManagedProcess
 pytestmark = pytest.mark.e2e
 
 
+def own_master(platform, name: str) -> tuple[Callable[[], ManagedProcess], int]:  # noqa: ANN001
+    """A master of the test's own on a free port (the session's master stays untouched): what
+    starts it, again after a kill, and its port."""
+    port = free_port()
+    env = {**platform.env, "PORT": str(port)}
+
+    def start() -> ManagedProcess:
+        return ManagedProcess(name, [str(BIN / "jobrunner-master")], env=env,
+                              ready_url=f"http://127.0.0.1:{port}/readyz", ready_timeout=60).start()
+
+    return start, port
+
+
 def test_a_master_restart_with_jobs_running_loses_and_repeats_nothing(
     platform, tenant: Tenant, start_worker, record_counts
 ) -> None:
-    # Given a master of its own (the session's master stays untouched), two workers on it
-    own_port = free_port()
-    env = {**platform.env, "PORT": str(own_port)}
-    ready = f"http://127.0.0.1:{own_port}/readyz"
-    master = ManagedProcess("master-restarted", [str(BIN / "jobrunner-master")], env=env,
-                            ready_url=ready, ready_timeout=60).start()
+    # Given a master of its own, two workers on it
+    start_master, own_port = own_master(platform, "master-restarted")
+    master = start_master()
     try:
         key = tenant.worker_key()
         for n in range(2):
@@ -35,8 +46,7 @@ def test_a_master_restart_with_jobs_running_loses_and_repeats_nothing(
         # When the master is killed and comes back
         master.proc.send_signal(signal.SIGKILL)
         master.proc.wait(10)
-        master = ManagedProcess("master-restarted", [str(BIN / "jobrunner-master")], env=env,
-                                ready_url=ready, ready_timeout=60).start()
+        master = start_master()
         # Then every job ends once, in its first attempt, with all its output stored once
         for i, job_id in enumerate(jobs):
             done = tenant.wait_final(job_id, timeout=60)
@@ -56,11 +66,8 @@ def test_a_master_lost_while_a_job_it_gave_out_runs_unreported_runs_it_once(
 ) -> None:
     # Given a master of its own and two workers on it that report a start only at the job's
     # end (a start held 10 s: a 3 s job is reported as one job:ran), one of them running a job
-    own_port = free_port()
-    env = {**platform.env, "PORT": str(own_port)}
-    ready = f"http://127.0.0.1:{own_port}/readyz"
-    master = ManagedProcess("master-lost", [str(BIN / "jobrunner-master")], env=env,
-                            ready_url=ready, ready_timeout=60).start()
+    start_master, own_port = own_master(platform, "master-lost")
+    master = start_master()
     runs = tmp_path / "runs"
     try:
         key = tenant.worker_key()
@@ -78,8 +85,7 @@ def test_a_master_lost_while_a_job_it_gave_out_runs_unreported_runs_it_once(
         # delivery unacknowledged: the `assigned` fallback comes only after a second)
         master.proc.send_signal(signal.SIGKILL)
         master.proc.wait(10)
-        master = ManagedProcess("master-lost", [str(BIN / "jobrunner-master")], env=env,
-                                ready_url=ready, ready_timeout=60).start()
+        master = start_master()
         # Then the job ends once, in its first attempt
         done = tenant.wait_final(job["id"], timeout=60)
         assert done["status"] == "succeeded" and len(done["attempts"]) == 1, done
