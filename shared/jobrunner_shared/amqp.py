@@ -75,11 +75,11 @@ def _events_queue(name: str, routing_key: str) -> RabbitQueue:
 
 
 JOB_EVENTS_QUEUE = _events_queue(names.JOB_EVENTS_QUEUE, names.JOB_EVENTS_PATTERN)
+LOGS_QUEUE = _events_queue(names.LOGS_QUEUE, names.LOGS_PATTERN)
+HEARTBEATS_QUEUE = _events_queue(names.HEARTBEATS_QUEUE, names.HEARTBEATS_PATTERN)
 # Nobody consumes it: its messages expire back to their dispatch queues (names.SETTLE_QUEUE).
 SETTLE_QUEUE = RabbitQueue(names.SETTLE_QUEUE, queue_type=QueueType.QUORUM, durable=True,
                            arguments=dict(names.SETTLE_QUEUE_ARGUMENTS))
-LOGS_QUEUE = _events_queue(names.LOGS_QUEUE, names.LOGS_PATTERN)
-HEARTBEATS_QUEUE = _events_queue(names.HEARTBEATS_QUEUE, names.HEARTBEATS_PATTERN)
 
 
 # --- connecting: one RabbitMQ node, or any of a cluster's ------------------------------------

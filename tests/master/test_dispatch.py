@@ -154,8 +154,8 @@ async def test_a_delivery_that_came_back_waits_out_the_settle_time_and_runs_only
                                                arguments=dict(names.DISPATCH_QUEUE_ARGUMENTS))
         await declared.bind(exchange, key)
         settle = await channel.declare_exchange(names.SETTLE_EXCHANGE, "fanout", durable=True)
-        settling = await channel.declare_queue(names.SETTLE_QUEUE, durable=True, arguments={
-            "x-queue-type": "quorum", **names.SETTLE_QUEUE_ARGUMENTS})
+        settling = await channel.declare_queue(names.SETTLE_QUEUE, durable=True,
+                                               arguments=amqp.SETTLE_QUEUE.arguments)
         await settling.bind(settle, names.SETTLE_QUEUE)
 
         async def publish_settle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
