@@ -77,6 +77,13 @@ SETTLE_QUEUE_ARGUMENTS = {"x-dead-letter-exchange": JOBS_EXCHANGE,
 # --- message headers --------------------------------------------------------------------------
 API_KEY_HEADER = "x-api-key"
 REJECT_REASON_HEADER = "x-reject-reason"
+# On a dispatch message: when its attempt was queued (milliseconds since the epoch, the API's
+# clock), so that a master may trust its revocation list instead of reading the job
+# (jobrunner_master/revocations.py); and, on a copy the sweeper publishes again (its first may
+# be out there too), a mark that the master must read the job first.
+QUEUED_AT_HEADER = "x-jobrunner-queued-at"
+COPY_HEADER = "x-jobrunner-copy"
+DEATH_HEADER = "x-death"  # RabbitMQ's, on a dead-lettered message (back from the settle queue)
 
 # --- MongoDB collections read by more than one service ----------------------------------------
 API_KEYS_COLLECTION = "api_keys"

@@ -4,12 +4,17 @@ import os
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from tests.support.metrics import scrape, value
 from tests.support.platform import Tenant, sse_events
 
 pytestmark = pytest.mark.e2e
+# A master hears every cancel from a moment after its start, and vouches for attempts queued
+# from the clocks' slack after that (jobrunner_master/revocations.py): within this, here.
+MASTER_HEARS_CANCELS_AFTER = 10.0
 
 
 def test_a_failing_job_goes_queued_running_failed_with_its_output(tenant: Tenant,
@@ -227,8 +232,16 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_a_cancelled_queued_job_never_starts(tenant: Tenant, start_worker) -> None:
-    job = tenant.submit(command="echo should-not-run", labels=["later"])
+def test_a_cancelled_queued_job_never_starts(tenant: Tenant, start_worker, tmp_path: Path
+                                            ) -> None:
+    # Given a job queued while the master hears every cancel (its delivery is then checked
+    # against the cancels it heard, not read: revocations.py), cancelled before any worker
+    master = tenant.platform.master_url
+    started = value(scrape(master), "process_start_time_seconds")
+    time.sleep(max(0.0, started + MASTER_HEARS_CANCELS_AFTER - time.time()))
+    vouched = value(scrape(master), "jobrunner_dispatch_checks_total", by="revocations")
+    ran = tmp_path / "ran"
+    job = tenant.submit(command=f"touch {ran}", labels=["later"])
     with tenant.client() as client:
         assert client.post(f"/jobs/{job['id']}/cancel").status_code == 202
     assert tenant.wait_final(job["id"])["status"] == "cancelled"
@@ -236,9 +249,13 @@ def test_a_cancelled_queued_job_never_starts(tenant: Tenant, start_worker) -> No
     start_worker(tenant.worker_key(), labels="later")
     tenant.wait_workers_online(1)
     probe = tenant.submit(command="true", labels=["later"])
-    tenant.wait_final(probe["id"])
+    tenant.wait_final(probe["id"])  # the worker took what was queued before it, in order
     again = tenant.job(job["id"])
     assert again["status"] == "cancelled" and again["attempts"][0]["started_at"] is None
+    assert not ran.exists()
+    # (and the master decided both without reading them)
+    assert value(scrape(master), "jobrunner_dispatch_checks_total", by="revocations") \
+        == vouched + 2
 
 
 def test_a_failed_job_is_retried_after_its_backoff_doubling_each_time(

@@ -5,13 +5,16 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aio_pika
 import pytest
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
+from jobrunner_master import metrics
 from jobrunner_master.dispatch import Assigner, DispatchConnections, SlotConsumer
+from jobrunner_master.revocations import Revocations
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import JobAssignment
 from jobrunner_shared.secretbox import DEV_KEY, SecretBox
@@ -40,7 +43,7 @@ async def test_a_full_session_consumes_on_while_its_attempts_wait_for_their_star
         taken.append(job.job_id)
         return True
 
-    async def prepare(job: JobAssignment) -> JobAssignment:
+    async def prepare(job: JobAssignment, _: object) -> JobAssignment:
         return job
 
     async def record(job: JobAssignment) -> None:
@@ -86,11 +89,63 @@ def assignment(job_id: str, tenant_id: str = "t1", attempt: int = 1) -> JobAssig
                          max_log_bytes=1024)
 
 
-def assigner(db: AsyncDatabase, publish_settle=None) -> Assigner:  # noqa: ANN001
+def assigner(db: AsyncDatabase, publish_settle=None,  # noqa: ANN001
+             revocations: Revocations | None = None) -> Assigner:
     async def unused(*_: object, **__: object) -> None:
         raise AssertionError("not called here")
 
-    return Assigner(db, SecretBox(DEV_KEY), 1.0, unused, unused, publish_settle or unused)
+    return Assigner(db, SecretBox(DEV_KEY), 1.0, unused, unused, publish_settle or unused,
+                    revocations)
+
+
+@dataclass
+class Delivery:
+    """What Assigner.prepare reads of a delivery."""
+
+    headers: dict
+    redelivered: bool = False
+
+
+def checks(by: str) -> float:
+    return metrics.DISPATCH_CHECKS.labels(by=by)._value.get()
+
+
+async def test_a_first_delivery_queued_while_the_master_listened_needs_no_read(
+    pymongo_db: AsyncDatabase,
+) -> None:
+    # Given a master that has heard every cancel for a while, one of them of job "cancelled"
+    revocations = Revocations()
+    revocations.listening()
+    revocations._since -= 10  # noqa: SLF001 - listening since 10 s ago
+    revocations.revoke("cancelled", 1)
+    checker = assigner(pymongo_db, revocations=revocations)
+    now_ms = int(time.time() * 1000)
+    fresh = {names.QUEUED_AT_HEADER: now_ms}
+    # Deliveries of jobs MongoDB does not have: read, any of them would be dropped
+    deliveries = {
+        "first copy, queued just now": Delivery(fresh),
+        "its cancel heard": Delivery(fresh),
+        "a copy the sweeper published again": Delivery({**fresh, names.COPY_HEADER: True}),
+        "back from the settle queue": Delivery({**fresh, names.DEATH_HEADER: [{}]}),
+        "redelivered": Delivery(fresh, redelivered=True),
+        "queued before the master listened": Delivery({names.QUEUED_AT_HEADER: now_ms - 10_000}),
+        "from an older API": Delivery({}),
+    }
+    jobs = {name: assignment("cancelled" if name == "its cancel heard" else str(ObjectId()))
+            for name in deliveries}
+    read_before = checks("database")
+    # When the master prepares each
+    prepared = {name: await checker.prepare(jobs[name], delivery)  # type: ignore[arg-type]
+                for name, delivery in deliveries.items()}
+    # Then only the first copy, queued while it listened, runs without a read; its cancel
+    # heard drops it; every other one is read (and dropped: no such job)
+    assert {name: job is not None for name, job in prepared.items()} == {
+        "first copy, queued just now": True, "its cancel heard": False,
+        "a copy the sweeper published again": False, "back from the settle queue": False,
+        "redelivered": False, "queued before the master listened": False,
+        "from an older API": False,
+    }
+    assert checks("database") - read_before == 5
 
 
 async def test_each_delivery_read_together_gets_its_own_answer(pymongo_db: AsyncDatabase

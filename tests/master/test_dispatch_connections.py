@@ -25,7 +25,7 @@ def consumer(pool: DispatchConnections, taken: list[int], index: int) -> SlotCon
         taken.append(index)
         return True
 
-    async def prepare(job: JobAssignment) -> JobAssignment:
+    async def prepare(job: JobAssignment, _: object) -> JobAssignment:
         return job
 
     async def record(job: JobAssignment) -> None:

@@ -55,13 +55,15 @@ class Dispatcher:
         self._declared.add(queue_name)
         return queue_name
 
-    async def publish(self, job: JobView, sealed: dict[str, str] | None = None) -> bool | Unrunnable:
+    async def publish(self, job: JobView, sealed: dict[str, str] | None = None,
+                      copy: bool = False) -> bool | Unrunnable:
         """Publish the job's current attempt: True once RabbitMQ confirmed it, False when it
         could not (the sweeper publishes it later), Unrunnable when it never can run.
 
         The attempt carries the ciphertexts of the job's secrets as they are now; a secret
         deleted since the submission makes it unrunnable. `sealed`: those ciphertexts when the
-        caller has just read them all.
+        caller has just read them all. `copy`: the attempt may have been published before (the
+        sweeper's publishes): the master reads the job before offering it.
         """
         if sealed is None:
             try:
@@ -94,9 +96,20 @@ class Dispatcher:
                     names.dispatch_routing_key(job.tenant_id, job.labels),
                     priority=job.priority,
                     message_id=f"{job.id}:{job.attempt}",
+                    headers=dispatch_headers(job, copy),
                 )
         except PUBLISH_ERRORS as exc:
             log.warning("job %s attempt %s not published yet (%r); the sweeper retries",
                         job.id, job.attempt, exc)
             return False
         return True
+
+
+def dispatch_headers(job: JobView, copy: bool) -> dict[str, int | bool]:
+    """When the attempt was queued, and whether this may be a second copy of it: what lets a
+    master trust its revocation list instead of reading the job (names.QUEUED_AT_HEADER)."""
+    headers: dict[str, int | bool] = {
+        names.QUEUED_AT_HEADER: int(job.current.queued_at.timestamp() * 1000)}
+    if copy:
+        headers[names.COPY_HEADER] = True
+    return headers

@@ -139,12 +139,14 @@ class Jobs:
         doc = await self.collection().find_one({"idempotency_scope": scope})
         return None if doc is None else JobView.model_validate(doc)
 
-    async def publish(self, job: JobView, sealed: dict[str, str] | None = None) -> bool:
+    async def publish(self, job: JobView, sealed: dict[str, str] | None = None,
+                      copy: bool = False) -> bool:
         """Publish the job's current attempt; True once it is in RabbitMQ (or ended unrunnable).
 
-        On False the job keeps its publish_due_at, and the sweeper publishes it later.
+        On False the job keeps its publish_due_at, and the sweeper publishes it later, as a
+        `copy` (Dispatcher.publish).
         """
-        result = await self.dispatcher.publish(job, sealed=sealed)
+        result = await self.dispatcher.publish(job, sealed=sealed, copy=copy)
         if isinstance(result, Unrunnable):
             event = AttemptUnrunnable(job_id=str(job.id), tenant_id=job.tenant_id,
                                       attempt=job.attempt, error=result.error)

@@ -89,7 +89,9 @@ class Sweeper:
             if job.current.not_before is None or job.current.not_before < job.publish_due_at:
                 log.warning("publishing job %s attempt %s again: never confirmed", job_id,
                             job.attempt)
-            await self.jobs.publish(job)
+            # A copy: its first publish may have reached RabbitMQ unconfirmed, so the master
+            # reads the job before offering this one (a retry's first publish is read too).
+            await self.jobs.publish(job, copy=True)
 
     async def delete_expired(self, now: datetime) -> int:
         """Finished jobs older than JOB_RETENTION_DAYS, with their log chunks (SPEC §6.10):

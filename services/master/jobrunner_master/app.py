@@ -62,6 +62,10 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         broker.include_router(control.build_router(workers))
         await broker.start()
         await amqp.declare_topology(broker)
+        # The control consumer is on the broker's default channel: while it is open, every
+        # cancel is heard (revocations.py); when it closes, the revocation list vouches for
+        # nothing until it is back.
+        workers.revocations.follow(await broker.config.channel_manager.get_channel())
         state["workers"] = workers
         state["queue_depth"] = master_metrics.QueueDepth(mongo[settings.mongodb_db],
                                                          dispatch.first)

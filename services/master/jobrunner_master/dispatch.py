@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from jobrunner_master import metrics, secrets
+from jobrunner_master.revocations import Revocations
 from jobrunner_shared import names
 from jobrunner_shared.batching import GroupCommit
 from jobrunner_shared.messages import AssignAck, JobAssignment, JobStatus
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 AssignFn = Callable[[JobAssignment], Awaitable[bool]]
 # Returns the assignment to send (secrets decrypted), or None for a job that must not run
 # (cancelled, a stale attempt, or unrunnable): its delivery is then acknowledged and dropped.
-PrepareFn = Callable[[JobAssignment], Awaitable[JobAssignment | None]]
+PrepareFn = Callable[[JobAssignment, AbstractIncomingMessage], Awaitable[JobAssignment | None]]
 # Records that a worker took an attempt (publishes `job.event.assigned`).
 RecordFn = Callable[[JobAssignment], Awaitable[None]]
 # Handles a delivery that came back to its queue (Assigner.redelivered): acknowledges it once
@@ -493,7 +494,7 @@ class SlotConsumer:
             if message.redelivered and self._redelivered is not None:
                 await self._redelivered(assignment, message)
                 return
-            prepared = await self._prepare(assignment)
+            prepared = await self._prepare(assignment, message)
             if prepared is None:
                 await message.ack()  # cancelled while queued, superseded, unrunnable: never starts
                 return
@@ -539,8 +540,11 @@ class Assigner:
     def __init__(self, db: AsyncDatabase, secretbox: SecretBox, assign_timeout: float,
                  call: Callable[..., Awaitable[Any]],
                  publish_unrunnable: Callable[[JobAssignment, str], Awaitable[None]],
-                 publish_settle: Callable[[AbstractIncomingMessage], Awaitable[None]]) -> None:
+                 publish_settle: Callable[[AbstractIncomingMessage], Awaitable[None]],
+                 revocations: Revocations | None = None) -> None:
+        """`revocations`: None reads every delivered attempt's job."""
         self.db = db
+        self.revocations = revocations
         self.secretbox = secretbox
         self.assign_timeout = assign_timeout
         self._call = call
@@ -583,10 +587,22 @@ class Assigner:
                      "time", job.job_id, job.attempt)
         await message.ack()
 
-    async def prepare(self, job: JobAssignment) -> JobAssignment | None:
-        """The assignment to send, its secrets decrypted; None if it must not run."""
-        if not await self.still_wanted(job):
-            return None
+    async def prepare(self, job: JobAssignment, message: AbstractIncomingMessage
+                      ) -> JobAssignment | None:
+        """The assignment to send, its secrets decrypted; None if it must not run.
+
+        Whether it still runs: from the revocation list when that vouches for the delivery (a
+        first copy, queued while this master heard every cancel), else from MongoDB.
+        """
+        if self.vouched(message):
+            metrics.DISPATCH_CHECKS.labels(by="revocations").inc()
+            assert self.revocations is not None
+            if self.revocations.revoked(job.job_id, job.attempt):
+                return None
+        else:
+            metrics.DISPATCH_CHECKS.labels(by="database").inc()
+            if not await self.still_wanted(job):
+                return None
         try:
             return secrets.reveal(job, self.secretbox)
         except secrets.SecretUnreadable as exc:
@@ -595,6 +611,17 @@ class Assigner:
             # reason, instead of the job being offered to worker after worker in vain.
             await self._publish_unrunnable(job, str(exc))
             return None
+
+    def vouched(self, message: AbstractIncomingMessage) -> bool:
+        """Whether the revocation list alone says if this delivery still runs."""
+        headers = message.headers or {}
+        if (self.revocations is None or message.redelivered or headers.get(names.COPY_HEADER)
+                or names.DEATH_HEADER in headers):
+            return False  # a copy of it may have run: only the job as stored can tell
+        queued_ms = headers.get(names.QUEUED_AT_HEADER)
+        if not isinstance(queued_ms, int) or isinstance(queued_ms, bool):
+            return False  # published by an older API, or by hand
+        return self.revocations.vouch(queued_ms / 1000)
 
     async def offer(self, sid: str, worker_id: str, job: JobAssignment) -> AssignAck | None:
         """Send `job:assign`; the worker's answer, or None when it gave none in time."""

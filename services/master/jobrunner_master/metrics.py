@@ -40,6 +40,16 @@ REDELIVERIES_SETTLED = Counter(
     "Dispatch deliveries that came back to their queue still queued, sent to wait out "
     "REDELIVERY_SETTLE_SECONDS before they are offered again (names.SETTLE_QUEUE).",
 )
+DISPATCH_CHECKS = Counter(
+    "jobrunner_dispatch_checks",
+    "How the master knew that a delivered attempt still runs: from its list of attempts "
+    "cancelled lately (revocations: a first copy, queued while it heard every cancel) or by "
+    "reading the job (database: a delivery that came back, a copy published again, or one "
+    "queued before this master listened or more than a minute ago).",
+    ["by"],
+)
+for _by in ("revocations", "database"):
+    DISPATCH_CHECKS.labels(by=_by)
 DISPATCH_QUEUES = Gauge(
     "jobrunner_dispatch_queues", "Dispatch queues (one per tenant and label set)."
 )

@@ -22,6 +22,7 @@ from jobrunner_master import metrics
 from jobrunner_master.auth import authenticate
 from jobrunner_master.dispatch import Assigner, DispatchConnections, SlotConsumer
 from jobrunner_master.relay import Relay, ack
+from jobrunner_master.revocations import Revocations
 from jobrunner_master.settings import Settings
 from jobrunner_shared import amqp, names
 from jobrunner_shared.messages import (
@@ -97,9 +98,13 @@ class WorkersNamespace(socketio.AsyncNamespace):
         self.db = db
         self.dispatch_connections = dispatch_connections
         self.relay = Relay(broker)
+        # Attempts cancelled lately, heard on the control topic (control.py, app.py follows
+        # its channel): most deliveries need no read of their job (revocations.py).
+        self.revocations = Revocations()
         self.assigner = Assigner(db, SecretBox(settings.encryption_key),
                                  settings.assign_timeout_seconds, self.call,
-                                 self._publish_unrunnable, self._publish_settle)
+                                 self._publish_unrunnable, self._publish_settle,
+                                 self.revocations)
         self.sessions: dict[str, WorkerSession] = {}
         self.shutting_down = False
         self._cuts: set[asyncio.Task] = set()  # disconnects of expired keys, under way
@@ -218,6 +223,11 @@ class WorkersNamespace(socketio.AsyncNamespace):
             # heartbeat says what it runs, instead of requeueing in a tight loop.
             session.slots.held = True
             return False
+        if self.revocations.revoked(job.job_id, job.attempt):
+            # Its cancel came while it was offered (after the check, before it was running
+            # here, so cancel() below did not see it): the worker stops it at once.
+            await self.emit(names.EV_JOB_CANCEL, {"job_id": job.job_id, "attempt": job.attempt},
+                            to=session.sid)
         return True
 
     async def _record_assigned(self, session: WorkerSession, job: JobAssignment) -> None:
@@ -308,6 +318,10 @@ class WorkersNamespace(socketio.AsyncNamespace):
 
     async def cancel(self, tenant_id: str, job_id: str, attempt: int,
                      worker_id: str | None = None) -> None:
+        if worker_id is None:
+            # The job's own cancel (any other stop names the copy's worker): no delivery of
+            # this attempt may run from now on.
+            self.revocations.revoke(job_id, attempt)
         for session in self._of_tenant(tenant_id):
             if worker_id is not None and session.worker_id != worker_id:
                 continue
