@@ -1,11 +1,17 @@
 """revocations: the attempts cancelled lately, and which deliveries that list vouches for."""
 
+import asyncio
+import time
+
+import pytest
+
 from jobrunner_master.revocations import (
     CLOCK_SLACK_SECONDS,
     HORIZON_SECONDS,
     MAX_REVOKED,
     Revocations,
 )
+from jobrunner_shared import amqp
 
 
 class Clock:
@@ -108,3 +114,28 @@ def test_a_full_list_starts_over_and_vouches_only_for_what_comes_after() -> None
     assert not revocations.vouch(queued_before)
     clock.now += CLOCK_SLACK_SECONDS
     assert revocations.vouch(clock.now)
+
+
+@pytest.mark.integration
+async def test_it_follows_the_real_channel_of_the_control_consumer(rabbitmq_url: str) -> None:
+    # Given the list following the broker's default channel, where the control consumer is
+    broker = amqp.broker(rabbitmq_url)
+    await broker.start()
+    try:
+        channel = await broker.config.channel_manager.get_channel()
+        revocations = Revocations()
+        revocations.follow(channel)
+        assert revocations.vouch(time.time() + CLOCK_SLACK_SECONDS)
+        closed, reopened = asyncio.Event(), asyncio.Event()
+        channel.close_callbacks.add(lambda *_: closed.set())
+        channel.reopen_callbacks.add(lambda *_: reopened.set())
+        # When RabbitMQ closes it under us (as after a nacked publish, or a lost connection)
+        underlay = await channel.get_underlay_channel()
+        await underlay.close()
+        await asyncio.wait_for(closed.wait(), 5)
+        # Then it vouches for nothing, and again once aio-pika reopened it (and its consumers)
+        assert not revocations.vouch(time.time() + CLOCK_SLACK_SECONDS)
+        await asyncio.wait_for(reopened.wait(), 10)
+        assert revocations.vouch(time.time() + CLOCK_SLACK_SECONDS)
+    finally:
+        await broker.stop()
