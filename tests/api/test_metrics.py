@@ -60,9 +60,11 @@ def test_ends_durations_waits_slots_and_requests_are_measured(
     for job in (ok, bad):
         tenant.wait_final(job["id"])
     # The consumer counts an end just after it stores it: wait for the count, not the store.
+    # Why 0.4 and not 0.5: the start and the end are dated as the master relays them, to the
+    # millisecond, and the start's way from the worker may take a few ms longer than the end's.
     duration = "jobrunner_job_duration_seconds_sum"
     wait_metric(platform.api_url, duration,
-                lambda n: n >= value(before, duration, status="succeeded") + 0.5,
+                lambda n: n >= value(before, duration, status="succeeded") + 0.4,
                 status="succeeded")
     wait_metric(platform.api_url, "jobrunner_jobs_finished_total",
                 lambda n: n >= value(before, "jobrunner_jobs_finished_total", status="failed") + 1,
@@ -76,7 +78,7 @@ def test_ends_durations_waits_slots_and_requests_are_measured(
     assert grew("jobrunner_jobs_finished_total", status="succeeded")
     assert grew("jobrunner_jobs_finished_total", status="failed")
     assert grew("jobrunner_job_duration_seconds_count", status="succeeded")
-    assert grew("jobrunner_job_duration_seconds_sum", 0.5, status="succeeded")
+    assert grew("jobrunner_job_duration_seconds_sum", 0.4, status="succeeded")
     assert grew("jobrunner_queue_wait_seconds_count", 2)
     # And the REST requests, by route template (not by job id), method and status class
     assert grew("http_requests_total", 2, handler="/api/v1/jobs", method="POST", status="2xx")
