@@ -47,6 +47,11 @@ def unauthorized(detail: str = "missing, invalid or expired token") -> HTTPExcep
 async def get_caller(
     request: Request, platform: PlatformDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Caller:
+    return await caller_of(platform, token, request)
+
+
+async def caller_of(platform: Platform, token: str | None, request: Request) -> Caller:
+    """Who presents `token`; raises 401 when nobody valid does."""
     claims = decode_access_token(token, platform.settings.secret_key) if token else None
     if claims is None:
         raise unauthorized()
@@ -72,13 +77,18 @@ def require(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets through callers with `role` or one above it, others get 403."""
 
     async def check(caller: CallerDep) -> Caller:
-        if not caller.may(role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                detail=f"your role ({caller.role}) may not do this; "
-                                f"it needs {role} or above")
-        return caller
+        return allowed(caller, role)
 
     return check
+
+
+def allowed(caller: Caller, role: Role) -> Caller:
+    """The caller, if it has `role` or one above it; raises 403 otherwise."""
+    if not caller.may(role):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail=f"your role ({caller.role}) may not do this; "
+                            f"it needs {role} or above")
+    return caller
 
 
 MemberDep = Annotated[Caller, Depends(require("member"))]

@@ -1,18 +1,22 @@
 """Jobs: submit, list, read, cancel, rerun (one job, or up to MAX_BULK at once)."""
 
 import asyncio
+import json
 import re
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from beanie import PydanticObjectId
 from bson import ObjectId
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi.routing import APIRoute
 
 from jobrunner_api import audit, transitions
-from jobrunner_api.deps import CallerDep, MemberDep, PlatformDep
+from jobrunner_api.deps import Caller, CallerDep, MemberDep, PlatformDep, allowed, caller_of
 from jobrunner_api.documents import Job, JobView
 from jobrunner_api.jobstore import InvalidSubmission
+from jobrunner_api.platform import Platform
 from jobrunner_api.responses import errors
 from jobrunner_api.schemas import CancelResults, JobIds, JobOut, JobPage, RerunResults
 from jobrunner_shared.messages import JobSpec, JobStatus, utcnow
@@ -46,25 +50,75 @@ async def tenant_job(platform: PlatformDep, job_id: str, tenant_id: str) -> JobV
     return job
 
 
-@router.post(
-    "/jobs",
-    status_code=status.HTTP_201_CREATED,
-    response_model=JobOut,
-    responses={200: {"model": JobOut, "description": "A repeated idempotency key: the first job"},
-               **errors(403)},
-)
+# The longest Idempotency-Key header taken.
+IDEMPOTENCY_KEY_MAX = 200
+
+
 async def submit_job(
     spec: JobSpec,
     caller: MemberDep,
     platform: PlatformDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX)] = None,
 ) -> Response:
+    return await submit(spec, caller, platform, idempotency_key)
+
+
+async def submit(spec: JobSpec, caller: Caller, platform: Platform,
+                 idempotency_key: str | None) -> Response:
     if idempotency_key and not spec.idempotency_key:
         spec = spec.model_copy(update={"idempotency_key": idempotency_key})
     job, created = await platform.jobs.submit(spec, caller.tenant_id)
     # Serialized here, once: the hottest route skips FastAPI's second validation of the model.
     return Response(JobOut.of(job).model_dump_json(), media_type="application/json",
                     status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+async def submit_directly(request: Request) -> Response | None:
+    """The answer to a well-formed submission by a member, or None: FastAPI's own path then
+    answers (401, 403, 422: its answers, word for word)."""
+    headers = request.headers
+    if headers.get("content-type", "").partition(";")[0].strip().lower() != "application/json":
+        return None
+    key = headers.get("idempotency-key")
+    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+        return None
+    scheme, _, token = headers.get("authorization", "").partition(" ")  # as OAuth2PasswordBearer
+    if scheme.lower() != "bearer" or not token:
+        return None
+    platform: Platform = request.app.state.platform
+    try:
+        caller = allowed(await caller_of(platform, token, request), "member")
+    except HTTPException:
+        return None
+    try:
+        spec = JobSpec.model_validate(json.loads(await request.body()))
+    except ValueError:  # not JSON, or not a valid job (pydantic's ValidationError is one)
+        return None
+    return await submit(spec, caller, platform, key)
+
+
+class SubmitRoute(APIRoute):
+    """POST /jobs, the hottest request: a well-formed submission by a member is answered
+    without FastAPI's dependency solving, which cost ~0.1 ms of the API's CPU per job (a tenth
+    of what submitting costs it). Whatever else comes takes FastAPI's path as declared below,
+    so its answers, and the OpenAPI schema, stay FastAPI's."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        standard = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            return await submit_directly(request) or await standard(request)
+
+        return handle
+
+
+router.add_api_route(
+    "/jobs", submit_job, methods=["POST"], route_class_override=SubmitRoute,
+    status_code=status.HTTP_201_CREATED,
+    response_model=JobOut,
+    responses={200: {"model": JobOut, "description": "A repeated idempotency key: the first job"},
+               **errors(403)},
+)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
