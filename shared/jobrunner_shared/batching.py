@@ -8,6 +8,11 @@ RabbitMQ message, one confirm, one database write for many.
 `linger`: after a batch of more than one (the platform is busy), wait that long for more before
 the next flush. A quiet platform never waits; a busy one trades a few milliseconds per item
 for batches several times larger.
+
+`gather`: wait that long for more whenever the previous flush ended less than that long ago.
+Unlike `linger` it also groups items that come one at a time, each a little after the last
+flush ended (a steady stream that a flush keeps up with): there, `linger` never starts and
+every batch holds one item. A quiet platform still never waits.
 """
 
 import asyncio
@@ -23,10 +28,12 @@ class GroupCommit(Generic[T]):
 
     def __init__(self, flush: Callable[[list[T]], Awaitable[list[BaseException | None] | None]],
                  max_batch: int = 200,
-                 linger: float = 0.0) -> None:
+                 linger: float = 0.0, gather: float = 0.0) -> None:
         self._flush = flush
         self.max_batch = max_batch
         self.linger = linger
+        self.gather = gather
+        self._flushed_at = float("-inf")
         self._last_batch = 0
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._runner: asyncio.Task[None] | None = None
@@ -43,8 +50,12 @@ class GroupCommit(Generic[T]):
         batch: list[tuple[T, asyncio.Future[None]]] = []
         try:
             while self._pending:
-                if self.linger and self._last_batch > 1 and len(self._pending) < self.max_batch:
-                    await asyncio.sleep(self.linger)
+                if len(self._pending) < self.max_batch:
+                    if self.linger and self._last_batch > 1:
+                        await asyncio.sleep(self.linger)
+                    elif self.gather and (asyncio.get_running_loop().time() - self._flushed_at
+                                          < self.gather):
+                        await asyncio.sleep(self.gather)
                 batch, self._pending = (self._pending[: self.max_batch],
                                         self._pending[self.max_batch:])
                 self._last_batch = len(batch)
@@ -58,6 +69,7 @@ class GroupCommit(Generic[T]):
                     outcomes = [ConnectionError(f"flush cancelled: {exc}")] * len(batch)
                 except Exception as exc:  # noqa: BLE001 - handed to every submitter of the batch
                     outcomes = [exc] * len(batch)
+                self._flushed_at = asyncio.get_running_loop().time()
                 for (_, future), outcome in zip(batch, outcomes or [None] * len(batch),
                                                 strict=True):
                     if future.done():

@@ -96,3 +96,38 @@ async def test_a_stopped_group_leaves_no_submitter_waiting() -> None:
     for submitted in (first, second):
         with pytest.raises(ConnectionError):
             await asyncio.wait_for(submitted, 5)
+
+
+
+async def test_a_group_gathers_only_right_after_a_flush() -> None:
+    group = GroupCommit(lambda items: asyncio.sleep(0), gather=0.5)
+    loop = asyncio.get_running_loop()
+
+    async def latency(item: int) -> float:
+        started = loop.time()
+        await group.submit(item)
+        return loop.time() - started
+
+    assert await latency(0) < 0.5  # the first: nothing flushed lately, it goes at once
+    assert await latency(1) >= 0.45  # right after a flush: it waits for others
+    await asyncio.sleep(0.6)
+    assert await latency(2) < 0.5  # quiet again: at once
+
+
+async def test_a_steady_stream_is_gathered_into_far_fewer_batches() -> None:
+    def group(**options: float) -> tuple[GroupCommit, list[list[int]]]:
+        flushed: list[list[int]] = []
+
+        async def flush(items: list[int]) -> None:
+            flushed.append(items)
+            await asyncio.sleep(0.001)  # over before the next item comes
+
+        return GroupCommit(flush, **options), flushed
+
+    # An item every 5 ms: without gathering most go alone; gathered, many at once, none lost.
+    alone, alone_flushes = group()
+    gathered, gathered_flushes = group(gather=0.1)
+    await asyncio.gather(stream(alone, 40, every=0.005), stream(gathered, 40, every=0.005))
+    for flushes in (alone_flushes, gathered_flushes):
+        assert sorted(n for batch in flushes for n in batch) == list(range(40))
+    assert len(gathered_flushes) * 3 <= len(alone_flushes)
