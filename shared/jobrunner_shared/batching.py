@@ -37,14 +37,29 @@ class GroupCommit(Generic[T]):
         self._last_batch = 0
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._runner: asyncio.Task[None] | None = None
+        self._full: asyncio.Event | None = None  # set when a gathering batch reaches max_batch
 
     async def submit(self, item: T) -> None:
         """Returns once the batch holding `item` was flushed; raises what its flush raised."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
+        if self._full is not None and len(self._pending) >= self.max_batch:
+            self._full.set()
         if self._runner is None or self._runner.done():
             self._runner = asyncio.get_running_loop().create_task(self._run())
         await future
+
+    async def _gather(self) -> None:
+        """Wait `gather` seconds, or less once max_batch items wait: a full batch gains nothing
+        by waiting (a consumer whose prefetch is max_batch gets no more until it acknowledges)."""
+        self._full = asyncio.Event()
+        try:
+            async with asyncio.timeout(self.gather):
+                await self._full.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._full = None
 
     async def _run(self) -> None:
         batch: list[tuple[T, asyncio.Future[None]]] = []
@@ -55,7 +70,7 @@ class GroupCommit(Generic[T]):
                         await asyncio.sleep(self.linger)
                     elif self.gather and (asyncio.get_running_loop().time() - self._flushed_at
                                           < self.gather):
-                        await asyncio.sleep(self.gather)
+                        await self._gather()
                 batch, self._pending = (self._pending[: self.max_batch],
                                         self._pending[self.max_batch:])
                 self._last_batch = len(batch)

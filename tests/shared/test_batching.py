@@ -131,3 +131,18 @@ async def test_a_steady_stream_is_gathered_into_far_fewer_batches() -> None:
     for flushes in (alone_flushes, gathered_flushes):
         assert sorted(n for batch in flushes for n in batch) == list(range(40))
     assert len(gathered_flushes) * 3 <= len(alone_flushes)
+
+
+async def test_a_full_batch_stops_gathering() -> None:
+    flushed: list[list[int]] = []
+
+    async def flush(items: list[int]) -> None:
+        flushed.append(items)
+
+    group = GroupCommit(flush, max_batch=3, gather=30)
+    await group.submit(0)  # nothing flushed before: at once
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*(group.submit(n) for n in (1, 2, 3)))  # gathering, until three wait
+    assert loop.time() - started < 10
+    assert flushed == [[0], [1, 2, 3]]

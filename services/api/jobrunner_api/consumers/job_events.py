@@ -139,7 +139,10 @@ def build_router(platform: Platform) -> RabbitRouter:
     # (what was applied of it is not applied twice).
     applying: GroupCommit[list[JobEvent]] = GroupCommit(
         lambda messages: apply_events([event for events in messages for event in events]),
-        max_batch=MESSAGES_PER_WRITE, gather=GATHER_SECONDS)
+        # At most the messages RabbitMQ lets this consumer hold: once they are all here, no
+        # more come until they are applied and acknowledged; gathering longer would only wait.
+        max_batch=min(MESSAGES_PER_WRITE, platform.settings.consumer_prefetch),
+        gather=GATHER_SECONDS)
 
     @router.subscriber(amqp.JOB_EVENTS_QUEUE, amqp.JOBS, title="job-events")
     async def on_job_events(message: JobEventMessage) -> None:
