@@ -205,9 +205,11 @@ async def sse_events(client: httpx.AsyncClient, url: str, **params: Any) -> Asyn
         yield events()
 
 
-def start_platform(rabbitmq_url: str, mongodb_url: str, db_name: str) -> Iterator[Platform]:
+def start_platform(rabbitmq_url: str, mongodb_url: str, db_name: str,
+                   **settings: str) -> Iterator[Platform]:
+    """`settings`: environment variables of the API and the master, over service_env's."""
     api_port, master_port = free_port(), free_port()
-    env = service_env(rabbitmq_url, mongodb_url, db_name)
+    env = service_env(rabbitmq_url, mongodb_url, db_name, **settings)
     api = ManagedProcess(
         "api", [str(BIN / "jobrunner-api")], env={**env, "PORT": str(api_port)},
         ready_url=f"http://127.0.0.1:{api_port}/readyz", ready_timeout=60,
