@@ -30,7 +30,8 @@ final class MemoryBackendWithIndexes extends MemoryBackend {
         @Override
         protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
                                                          boolean sparse) {
-            return new PinnedUniqueIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), sparse);
+            return new PinnedUniqueIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), sparse,
+                Comparator.naturalOrder());
         }
 
         @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.function.Consumer;
@@ -133,7 +134,9 @@ class ServerTest {
         Filters.and(Filters.in("labels", "gpu", "cuda"), Filters.eq("status", "queued")),
         Filters.and(Filters.eq("tenant_id", "t0"), Filters.eq("priority", 5)),
         Filters.and(Filters.eq("tenant_id", "t0"), Filters.exists("priority", false)),
-        Filters.in("_id", "job-00001", "job-02999", "nope"));
+        Filters.in("_id", "job-00001", "job-02999", "nope"),
+        Filters.and(Filters.in("_id", "job-02999", "job-00042", "job-00001", "nope"), Filters.eq("status", "queued")),
+        Filters.and(Filters.in("_id", "job-02999", "job-00042", "job-00001"), Filters.eq("tenant_id", "t3")));
 
     private static void assertSameResults(Server stock, Server ours) {
         for (Bson filter : FILTERS) {
@@ -197,6 +200,15 @@ class ServerTest {
             assertEquals(1, positions(ours.index("_id_"), new Document("_id", "job-00042").append("tenant_id", "t3")).size());
             assertFalse(ours.index("_id_").canHandle(new Document("_id", new Document("$gt", "job-1")).append("status", "x")));
             assertFalse(ours.index("_id_").canHandle(new Document("_id", null).append("status", "x")));
+            // an $in of plain values on _id beside other fields, as MongoDB's planner takes it
+            Document in = new Document("_id", new Document("$in", List.of("job-00042", "job-00043", "nope")))
+                .append("attempt", 1);
+            assertFalse(stock.index("_id_").canHandle(in), "the stock rule takes an $in only alone");
+            assertEquals(2, positions(ours.index("_id_"), in).size());
+            assertFalse(ours.index("_id_").canHandle(new Document("_id", new Document("$in", Arrays.asList("job-00042", null)))
+                .append("attempt", 1)), "null in an $in also matches a missing field: a scan");
+            assertFalse(ours.index("_id_").canHandle(new Document("_id", new Document("$in", List.of("job-00042"))
+                .append("$ne", "job-00043")).append("attempt", 1)));
 
             // and a compare-and-set on it behaves as before: one winner
             org.bson.Document won = ours.jobs().findOneAndUpdate(
