@@ -9,10 +9,11 @@ RabbitMQ message, one confirm, one database write for many.
 the next flush. A quiet platform never waits; a busy one trades a few milliseconds per item
 for batches several times larger.
 
-`gather`: wait that long for more whenever the previous flush ended less than that long ago.
-Unlike `linger` it also groups items that come one at a time, each a little after the last
-flush ended (a steady stream that a flush keeps up with): there, `linger` never starts and
-every batch holds one item. A quiet platform still never waits.
+`gather`: while items come close together (the last two less than half of `gather` apart: a
+steady stream), wait up to that long for more before flushing, or until max_batch wait. Unlike
+`linger` it also groups items that come one at a time, each just after the previous flush
+ended: there, `linger` never starts and every batch holds one item. An item that comes alone
+(a quiet platform, one job at a time) never waits.
 """
 
 import asyncio
@@ -33,7 +34,8 @@ class GroupCommit(Generic[T]):
         self.max_batch = max_batch
         self.linger = linger
         self.gather = gather
-        self._flushed_at = float("-inf")
+        self._arrived_at = float("-inf")
+        self._gap = float("inf")  # between the last two items submitted
         self._last_batch = 0
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._runner: asyncio.Task[None] | None = None
@@ -41,12 +43,15 @@ class GroupCommit(Generic[T]):
 
     async def submit(self, item: T) -> None:
         """Returns once the batch holding `item` was flushed; raises what its flush raised."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        now = loop.time()
+        self._gap, self._arrived_at = now - self._arrived_at, now
         self._pending.append((item, future))
         if self._full is not None and len(self._pending) >= self.max_batch:
             self._full.set()
         if self._runner is None or self._runner.done():
-            self._runner = asyncio.get_running_loop().create_task(self._run())
+            self._runner = loop.create_task(self._run())
         await future
 
     async def _gather(self) -> None:
@@ -68,8 +73,7 @@ class GroupCommit(Generic[T]):
                 if len(self._pending) < self.max_batch:
                     if self.linger and self._last_batch > 1:
                         await asyncio.sleep(self.linger)
-                    elif self.gather and (asyncio.get_running_loop().time() - self._flushed_at
-                                          < self.gather):
+                    elif self.gather and self._gap < self.gather / 2:
                         await self._gather()
                 batch, self._pending = (self._pending[: self.max_batch],
                                         self._pending[self.max_batch:])
@@ -84,7 +88,6 @@ class GroupCommit(Generic[T]):
                     outcomes = [ConnectionError(f"flush cancelled: {exc}")] * len(batch)
                 except Exception as exc:  # noqa: BLE001 - handed to every submitter of the batch
                     outcomes = [exc] * len(batch)
-                self._flushed_at = asyncio.get_running_loop().time()
                 for (_, future), outcome in zip(batch, outcomes or [None] * len(batch),
                                                 strict=True):
                     if future.done():

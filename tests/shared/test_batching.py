@@ -99,8 +99,8 @@ async def test_a_stopped_group_leaves_no_submitter_waiting() -> None:
 
 
 
-async def test_a_group_gathers_only_right_after_a_flush() -> None:
-    group = GroupCommit(lambda items: asyncio.sleep(0), gather=0.5)
+async def test_a_group_gathers_only_items_that_come_close_together() -> None:
+    group = GroupCommit(lambda items: asyncio.sleep(0), gather=1.0)
     loop = asyncio.get_running_loop()
 
     async def latency(item: int) -> float:
@@ -108,10 +108,10 @@ async def test_a_group_gathers_only_right_after_a_flush() -> None:
         await group.submit(item)
         return loop.time() - started
 
-    assert await latency(0) < 0.5  # the first: nothing flushed lately, it goes at once
-    assert await latency(1) >= 0.45  # right after a flush: it waits for others
-    await asyncio.sleep(0.6)
-    assert await latency(2) < 0.5  # quiet again: at once
+    assert await latency(0) < 0.5  # the first: alone, it goes at once
+    assert await latency(1) >= 0.95  # right after it: a stream, it waits for others
+    await asyncio.sleep(0.6)  # more than half of `gather` since the last one
+    assert await latency(2) < 0.5  # alone again: at once
 
 
 async def test_a_steady_stream_is_gathered_into_far_fewer_batches() -> None:
@@ -140,7 +140,7 @@ async def test_a_full_batch_stops_gathering() -> None:
         flushed.append(items)
 
     group = GroupCommit(flush, max_batch=3, gather=30)
-    await group.submit(0)  # nothing flushed before: at once
+    await group.submit(0)  # alone: at once
     loop = asyncio.get_running_loop()
     started = loop.time()
     await asyncio.gather(*(group.submit(n) for n in (1, 2, 3)))  # gathering, until three wait

@@ -28,11 +28,12 @@ from jobrunner_shared.messages import (
 log = logging.getLogger(__name__)
 # Messages applied together at most (each may be a batch of events itself).
 MESSAGES_PER_WRITE = 32
-# While busy, how long the messages that come wait for others to be applied with (batching.py).
-# Why: under a steady load the master's messages come one at a time, each just after the last
-# write; applied alone, each cost a chunk insert and an update (~0.2 ms of this process's CPU
-# per pymongo operation, whatever its size). Gathered, the API's CPU per job fell by a tenth in
-# `make bench`; the job's state is applied at most this much later (its times are the events').
+# While messages come close together, how long they wait for others to be applied with
+# (batching.py). Why: under a steady load the master's messages come one at a time, each just
+# after the last write; applied alone, each cost a chunk insert and an update (~0.2 ms of this
+# process's CPU per pymongo operation, whatever its size). Gathered, the API's CPU per job fell
+# by a tenth in `make bench`; the job's state is applied at most this much later (its times are
+# the events'). A message that comes alone (one job at a time) is applied at once.
 GATHER_SECONDS = 0.02
 # The events that record a worker taking an attempt (the dispatch latency metric).
 DISPATCHING = (JobAssignedEvent, JobStartedEvent, JobRanEvent)
@@ -133,8 +134,8 @@ def build_router(platform: Platform) -> RabbitRouter:
         await asyncio.gather(*(apply_in_order(events) for events in by_job.values()))
 
     # Why a group commit: messages are handled side by side (up to CONSUMER_PREFETCH); under
-    # load, those that come while one write is under way, or soon after it (GATHER_SECONDS), are
-    # applied together in the next.
+    # load, those that come while one write is under way, or close together (GATHER_SECONDS),
+    # are applied together in the next.
     # A message is acknowledged once its batch is applied; a batch that fails comes back whole
     # (what was applied of it is not applied twice).
     applying: GroupCommit[list[JobEvent]] = GroupCommit(
