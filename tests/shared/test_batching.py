@@ -45,27 +45,35 @@ async def stream(group: GroupCommit, count: int, every: float) -> None:
     await asyncio.gather(*tasks)
 
 
+def recording(flush_seconds: float, **options: float) -> tuple[GroupCommit, list[list[int]]]:
+    """A group whose flush takes `flush_seconds`, and the batches it flushed."""
+    flushed: list[list[int]] = []
+
+    async def flush(items: list[int]) -> None:
+        flushed.append(items)
+        await asyncio.sleep(flush_seconds)
+
+    return GroupCommit(flush, **options), flushed
+
+
+async def fewer_batches(count: int, every: float, plain: tuple[GroupCommit, list[list[int]]],
+                        grouped: tuple[GroupCommit, list[list[int]]]) -> tuple[int, int]:
+    """Streams `count` items, one every `every` s, into both groups at once: how many batches
+    each flushed (none lost)."""
+    await asyncio.gather(stream(plain[0], count, every), stream(grouped[0], count, every))
+    for _, flushes in (plain, grouped):
+        assert sorted(n for batch in flushes for n in batch) == list(range(count))
+    return len(plain[1]), len(grouped[1])
+
+
 async def test_a_busy_group_lingers_for_larger_batches_a_quiet_one_does_not() -> None:
-    def group(linger: float) -> tuple[GroupCommit, list[list[int]]]:
-        flushed: list[list[int]] = []
-
-        async def flush(items: list[int]) -> None:
-            flushed.append(items)
-            await asyncio.sleep(0.01)
-
-        return GroupCommit(flush, linger=linger), flushed
-
     # Quiet: one item now and then goes at once, alone, lingering or not
-    quiet, flushed = group(linger=0.05)
+    quiet, flushed = recording(0.01, linger=0.05)
     await stream(quiet, 3, every=0.03)
     assert flushed == [[0], [1], [2]]
-    # Busy: an item every 2 ms; lingering makes far fewer, larger batches, none lost
-    eager, eager_flushes = group(linger=0)
-    patient, patient_flushes = group(linger=0.03)
-    await asyncio.gather(stream(eager, 60, every=0.002), stream(patient, 60, every=0.002))
-    for flushes in (eager_flushes, patient_flushes):
-        assert sorted(n for batch in flushes for n in batch) == list(range(60))
-    assert len(patient_flushes) * 2 <= len(eager_flushes)
+    # Busy: an item every 2 ms; lingering makes far fewer, larger batches
+    eager, patient = await fewer_batches(60, 0.002, recording(0.01), recording(0.01, linger=0.03))
+    assert patient * 2 <= eager
 
 
 async def test_a_cancellation_from_inside_a_flush_fails_its_batch_and_not_the_group() -> None:
@@ -115,22 +123,11 @@ async def test_a_group_gathers_only_items_that_come_close_together() -> None:
 
 
 async def test_a_steady_stream_is_gathered_into_far_fewer_batches() -> None:
-    def group(**options: float) -> tuple[GroupCommit, list[list[int]]]:
-        flushed: list[list[int]] = []
-
-        async def flush(items: list[int]) -> None:
-            flushed.append(items)
-            await asyncio.sleep(0.001)  # over before the next item comes
-
-        return GroupCommit(flush, **options), flushed
-
-    # An item every 5 ms: without gathering most go alone; gathered, many at once, none lost.
-    alone, alone_flushes = group()
-    gathered, gathered_flushes = group(gather=0.1)
-    await asyncio.gather(stream(alone, 40, every=0.005), stream(gathered, 40, every=0.005))
-    for flushes in (alone_flushes, gathered_flushes):
-        assert sorted(n for batch in flushes for n in batch) == list(range(40))
-    assert len(gathered_flushes) * 3 <= len(alone_flushes)
+    # An item every 5 ms, each flush (1 ms) over before the next comes: without gathering most
+    # go alone; gathered, many at once
+    alone, gathered = await fewer_batches(40, 0.005, recording(0.001),
+                                          recording(0.001, gather=0.1))
+    assert gathered * 3 <= alone
 
 
 async def test_a_full_batch_stops_gathering() -> None:
