@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jobrunner_shared import secretbox
@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     mongodb_db: str = "jobrunner"
     # One AMQP URL, or several comma-separated: the nodes of one cluster, tried in turn.
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    # Messages each consumer works on at once.
-    consumer_prefetch: int = 8
+    # Messages each consumer works on at once. At least 1: RabbitMQ reads 0 as no limit, and a
+    # consumer's backlog must never flood its memory (nor its batches, capped at it).
+    consumer_prefetch: int = Field(8, ge=1)
 
     secret_key: str = ""
     # Encrypts tenants' secrets; comma-separated keys: the first encrypts, all decrypt.
