@@ -30,6 +30,8 @@ class GroupCommit(Generic[T]):
     def __init__(self, flush: Callable[[list[T]], Awaitable[list[BaseException | None] | None]],
                  max_batch: int = 200,
                  linger: float = 0.0, gather: float = 0.0) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, not {max_batch}")
         self._flush = flush
         self.max_batch = max_batch
         self.linger = linger

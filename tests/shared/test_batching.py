@@ -143,3 +143,8 @@ async def test_a_full_batch_stops_gathering() -> None:
     await asyncio.gather(*(group.submit(n) for n in (1, 2, 3)))  # gathering, until three wait
     assert loop.time() - started < 10
     assert flushed == [[0], [1, 2, 3]]
+
+
+def test_a_group_of_batches_of_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        GroupCommit(lambda items: asyncio.sleep(0), max_batch=0)
