@@ -53,15 +53,19 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import celery_peer  # noqa: E402
 from jobrunner_api.settings import Settings  # noqa: E402
 from tests.support.infra import mongodb_server, rabbitmq_server  # noqa: E402
-from tests.support.platform import Tenant, sse_events, start_platform  # noqa: E402
+from tests.support.platform import (  # noqa: E402
+    TEST_SETTINGS,
+    Tenant,
+    sse_events,
+    start_platform,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
-# The platform as users run it: the settings the tests shorten (tests/support/platform.py,
-# service_env) back at their defaults. One of them is on the hot path: OUTBOX_GRACE_SECONDS
-# sets when confirmed publishes are marked in MongoDB (jobstore.CONFIRM_FLUSH_SHARE).
-DEFAULT_SETTINGS = {name.upper(): str(Settings.model_fields[name].default)
-                    for name in ("timeout_grace_seconds", "outbox_grace_seconds", "log_cap_bytes",
-                                 "metrics_cache_seconds")}
+# The platform as users run it: the settings the tests change back at their defaults. One of
+# them is on the hot path: OUTBOX_GRACE_SECONDS sets when confirmed publishes are marked in
+# MongoDB (jobstore.CONFIRM_FLUSH_SHARE).
+DEFAULT_SETTINGS = {name: str(Settings.model_fields[name.lower()].default)
+                    for name in TEST_SETTINGS}
 COMMAND = "echo hello"
 FINAL = ("succeeded", "failed", "timed_out", "cancelled")
 

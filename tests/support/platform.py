@@ -25,6 +25,17 @@ BIN = ROOT / ".venv" / "bin"
 FINAL = {"succeeded", "failed", "timed_out", "cancelled"}
 ADMIN = ("admin", "admin")
 
+# The settings the tests change from their defaults (benchmarks/run.py puts them back).
+# Leases, the reconnect grace and the sweep keep their defaults: the fault tests show the
+# promises of SPEC §6.2 as users get them. Shorter: the backstops of a job whose timeout passed
+# and of a publish never confirmed, so those tests take seconds.
+TEST_SETTINGS = {
+    "TIMEOUT_GRACE_SECONDS": "2",
+    "OUTBOX_GRACE_SECONDS": "3",
+    "LOG_CAP_BYTES": str(24 * 1024 * 1024),  # above the 20 MiB line test, below 30 MiB
+    "METRICS_CACHE_SECONDS": "1",  # /metrics counts follow a job within the test
+}
+
 
 def service_env(rabbitmq_url: str, mongodb_url: str, db_name: str, **extra: str) -> dict[str, str]:
     return {
@@ -34,13 +45,7 @@ def service_env(rabbitmq_url: str, mongodb_url: str, db_name: str, **extra: str)
         "MONGODB_DB": db_name,
         "ADMIN_USERNAME": ADMIN[0],
         "ADMIN_PASSWORD": ADMIN[1],
-        # Leases, the reconnect grace and the sweep keep their defaults: the fault tests show
-        # the promises of SPEC §6.2 as users get them. Shorter: the backstops of a job whose
-        # timeout passed and of a publish never confirmed, so those tests take seconds.
-        "TIMEOUT_GRACE_SECONDS": "2",
-        "OUTBOX_GRACE_SECONDS": "3",
-        "LOG_CAP_BYTES": str(24 * 1024 * 1024),  # above the 20 MiB line test, below 30 MiB
-        "METRICS_CACHE_SECONDS": "1",  # /metrics counts follow a job within the test
+        **TEST_SETTINGS,
         **extra,
     }
 
