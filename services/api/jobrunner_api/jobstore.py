@@ -12,6 +12,7 @@ does not land, or a decision to change nothing, is made again on the job as stor
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import OrderedDict, defaultdict
@@ -66,6 +67,7 @@ class Jobs:
         self._inserts: GroupCommit[dict] = GroupCommit(self._insert_many)
         self._confirmed: dict[int, list[PydanticObjectId]] = defaultdict(list)
         self._confirm_flush: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
 
     @staticmethod
     def collection():  # noqa: ANN205 - pymongo's AsyncCollection
@@ -168,7 +170,11 @@ class Jobs:
             self._confirm_flush = asyncio.get_running_loop().create_task(self._flush_confirmed())
 
     async def _flush_confirmed(self) -> None:
-        await asyncio.sleep(self.timing.publish_grace_seconds * CONFIRM_FLUSH_SHARE)
+        # close() ends the wait: a stopping process writes its marks rather than let the sweeper
+        # publish those attempts again, and it does not keep its shutdown waiting.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(),
+                                   self.timing.publish_grace_seconds * CONFIRM_FLUSH_SHARE)
         confirmed, self._confirmed = self._confirmed, defaultdict(list)
         for attempt, all_ids in confirmed.items():
             ids = [job_id for job_id in all_ids if self._still_due(str(job_id), attempt)]
@@ -188,6 +194,8 @@ class Jobs:
         return job is None or (job.attempt == attempt and job.publish_due_at is not None)
 
     async def close(self) -> None:
+        """Write the marks still waiting (at most 5 s: the sweeper covers what is not)."""
+        self._closing.set()
         if self._confirm_flush is not None:
             await asyncio.wait({self._confirm_flush}, timeout=5)
 
