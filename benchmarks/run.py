@@ -240,6 +240,26 @@ def cpu_seconds(pids: dict[str, int], children: tuple[str, ...] = ()) -> dict[st
     return out
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds so far of a process and of its living children, with what each of those
+    reaped (the Celery worker: its pool processes, and their tasks' shells)."""
+    root = psutil.Process(pid)
+    times = root.cpu_times()
+    total = times.user + times.system
+    for child in root.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = child.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def per_job(before: dict[str, float], after: dict[str, float], jobs: int) -> dict[str, float]:
+    """CPU ms per job of each process between two cpu_seconds(), and their total."""
+    out = {name: round((after[name] - before[name]) * 1000 / jobs, 2) for name in before}
+    out["total"] = round(sum(out.values()), 2)
+    return out
+
+
 def wakeups(pids: dict[str, int]) -> dict[str, int]:
     """Times each process (all its threads) went to sleep and was woken so far: voluntary
     context switches. Why count them: on this 2-vCPU VM a wake-up across processes costs
@@ -361,15 +381,29 @@ def main() -> None:
 
 
 @contextmanager
-def celery_side(broker_url: str | None, args: argparse.Namespace,
+def celery_side(broker_url: str | None, args: argparse.Namespace, shared: dict[str, int],
                 ) -> Iterator[Callable[[], dict] | None]:
-    """One round of the peer's throughput, its worker up (and warm) while the block runs."""
+    """One round of the peer's throughput, its worker up (and warm) while the block runs.
+
+    Each round also gives the CPU per task of the Celery worker (its pool processes and their
+    shells included) and of `shared` (RabbitMQ, the bench's client), as jobrunner's rounds do.
+    """
     if broker_url is None:
         yield None
         return
-    with celery_peer.peer_worker(broker_url, RESULTS / "celery-worker.log"):
+    with celery_peer.peer_worker(broker_url, RESULTS / "celery-worker.log") as worker:
         celery_peer.throughput(broker_url, 40, args.clients, COMMAND)  # warm up
-        yield lambda: celery_peer.throughput(broker_url, args.jobs, args.clients, COMMAND)
+
+        def cpu() -> dict[str, float]:
+            return {"celery worker": tree_cpu_seconds(worker.pid), **cpu_seconds(shared)}
+
+        def one_round() -> dict:
+            before = cpu()
+            result = celery_peer.throughput(broker_url, args.jobs, args.clients, COMMAND)
+            result["cpu_ms_per_job"] = per_job(before, cpu(), args.jobs)
+            return result
+
+        yield one_round
 
 
 def median_round(rounds: list[dict]) -> dict:
@@ -398,7 +432,9 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict,
     measured = {**pids, **{name: pid for name, pid in others.items() if pid is not None}}
     ours: list[dict] = []
     theirs: list[dict] = []
-    with celery_side(peer_url, args) as peer, profiled(pids, args.profile):
+    shared = {name: pid for name, pid in others.items()
+              if pid is not None and name != "database"}
+    with celery_side(peer_url, args, shared) as peer, profiled(pids, args.profile):
         for n in range(1, args.rounds + 1):
             print(f"throughput, round {n} of {args.rounds}: {args.jobs} jobs, one worker of "
                   f"capacity 4, {args.clients} clients ...", flush=True)
@@ -409,10 +445,7 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict,
             woke = wakeups(measured)
             # Where the time goes: CPU of each process per job (the worker's includes the
             # jobs' shells), and how often each slept and was woken.
-            result["cpu_ms_per_job"] = {
-                name: round((after[name] - before[name]) * 1000 / args.jobs, 2)
-                for name in measured}
-            result["cpu_ms_per_job"]["total"] = round(sum(result["cpu_ms_per_job"].values()), 2)
+            result["cpu_ms_per_job"] = per_job(before, after, args.jobs)
             result["wakeups_per_job"] = {
                 name: round((woke[name] - slept[name]) / args.jobs, 1) for name in measured}
             result["wakeups_per_job"]["total"] = round(
@@ -475,6 +508,12 @@ def print_summary(report: dict) -> None:
     rows += [
         ("CPU ms per job (that round)",
          ", ".join(f"{name} {ms}" for name, ms in t["cpu_ms_per_job"].items())),
+    ]
+    if "cpu_ms_per_job" in report.get("celery", {}):
+        rows += [("celery CPU ms per task (its round)",
+                  ", ".join(f"{name} {ms}"
+                            for name, ms in report["celery"]["cpu_ms_per_job"].items()))]
+    rows += [
         ("wake-ups per job", ", ".join(f"{name} {n}"
                                        for name, n in t.get("wakeups_per_job", {}).items())),
         ("latency empty: client / platform p50",
