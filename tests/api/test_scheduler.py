@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 from faststream.rabbit import RabbitBroker
-from pymongo import AsyncMongoClient
 
-from jobrunner_api import db
 from jobrunner_api.documents import Job, JobView, Schedule
 from jobrunner_api.platform import Platform
 from jobrunner_api.scheduler import Scheduler, fire_key
@@ -24,37 +22,19 @@ from jobrunner_api.settings import Settings
 from jobrunner_shared import amqp
 from jobrunner_shared.messages import JobSpec
 from jobrunner_shared.secretbox import SecretBox
-from tests.support.infra import RabbitMQ
 
 pytestmark = pytest.mark.integration
 GRACE = 60.0
 
 
-@pytest.fixture(scope="module")
-async def database(mongodb_url: str, mongodb_db_name: str) -> AsyncIterator[None]:
-    name = f"{mongodb_db_name}_scheduler"
-    client: AsyncMongoClient = await db.connect(mongodb_url, name)
-    yield
-    await client.drop_database(name)
-    await client.close()
-
-
-@pytest.fixture(scope="module")
-def vhost_url(rabbitmq: RabbitMQ) -> Any:
-    vhost = f"jobrunner-scheduler-{secrets.token_hex(4)}"
-    url = rabbitmq.create_vhost(vhost)
-    yield url
-    rabbitmq.delete_vhost(vhost)
-
-
 @pytest.fixture
-async def scheduler(database, vhost_url: str) -> AsyncIterator[Callable[[], Any]]:
+async def scheduler(module_database, module_vhost: str) -> AsyncIterator[Callable[[], Any]]:
     """scheduler() -> a Scheduler as one API process has it (its own Jobs and broker)."""
     made: list[tuple[RabbitBroker, Platform]] = []
 
     async def make() -> Scheduler:
-        settings = Settings(environment="development", rabbitmq_url=vhost_url)
-        broker = RabbitBroker(vhost_url)
+        settings = Settings(environment="development", rabbitmq_url=module_vhost)
+        broker = RabbitBroker(module_vhost)
         await broker.connect()
         await amqp.declare_topology(broker)
         platform = Platform(settings=settings, broker=broker,

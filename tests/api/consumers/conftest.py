@@ -21,15 +21,6 @@ from jobrunner_api.platform import Platform
 from jobrunner_api.settings import Settings
 from jobrunner_shared import amqp, names
 from jobrunner_shared.secretbox import SecretBox
-from tests.support.infra import RabbitMQ
-
-
-@pytest.fixture(scope="module")
-def consumer_vhost(rabbitmq: RabbitMQ) -> Any:
-    vhost = f"jobrunner-consumers-{secrets.token_hex(4)}"
-    url = rabbitmq.create_vhost(vhost)
-    yield url
-    rabbitmq.delete_vhost(vhost)
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +47,15 @@ class Dispatched:
 
 
 @pytest.fixture(params=[False, True], ids=["in-memory", "real"])
-async def consumer(request, consumer_vhost: str, beanie, mongodb_url: str,
+async def consumer(request, module_vhost: str, beanie, mongodb_url: str,
                    mongodb_db_name: str) -> AsyncIterator[Callable[..., Any]]:
     """consumer(module) -> (broker, platform, seen): that consumer's router, running."""
     started: list[tuple[TestRabbitBroker, Platform]] = []
 
     async def start(module: Any) -> tuple[RabbitBroker, Platform, Dispatched]:
-        settings = Settings(environment="development", rabbitmq_url=consumer_vhost,
+        settings = Settings(environment="development", rabbitmq_url=module_vhost,
                             mongodb_url=mongodb_url, mongodb_db=mongodb_db_name)
-        broker = RabbitBroker(consumer_vhost, middlewares=[amqp.ConsumeErrorPolicy])
+        broker = RabbitBroker(module_vhost, middlewares=[amqp.ConsumeErrorPolicy])
         platform = Platform(settings=settings, broker=broker,
                             secretbox=SecretBox(settings.encryption_key))
         broker.include_router(module.build_router(platform))
