@@ -260,6 +260,14 @@ def per_job(before: dict[str, float], after: dict[str, float], jobs: int) -> dic
     return out
 
 
+def wakeups_per_job(before: dict[str, int], after: dict[str, int], jobs: int
+                    ) -> dict[str, float]:
+    """Wake-ups per job of each process between two wakeups(), and their total."""
+    out = {name: round((after[name] - before[name]) / jobs, 1) for name in before}
+    out["total"] = round(sum(out.values()), 1)
+    return out
+
+
 def wakeups(pids: dict[str, int]) -> dict[str, int]:
     """Times each process (all its threads) went to sleep and was woken so far: voluntary
     context switches. Why count them: on this 2-vCPU VM a wake-up across processes costs
@@ -397,10 +405,16 @@ def celery_side(broker_url: str | None, args: argparse.Namespace, shared: dict[s
         def cpu() -> dict[str, float]:
             return {"celery worker": tree_cpu_seconds(worker.pid), **cpu_seconds(shared)}
 
+        def woken() -> dict[str, int]:
+            tree = psutil.Process(worker.pid).children(recursive=True)
+            pool = wakeups({str(pid): pid for pid in [worker.pid, *(p.pid for p in tree)]})
+            return {"celery worker": sum(pool.values()), **wakeups(shared)}
+
         def one_round() -> dict:
-            before = cpu()
+            before, slept = cpu(), woken()
             result = celery_peer.throughput(broker_url, args.jobs, args.clients, COMMAND)
             result["cpu_ms_per_job"] = per_job(before, cpu(), args.jobs)
+            result["wakeups_per_job"] = wakeups_per_job(slept, woken(), args.jobs)
             return result
 
         yield one_round
@@ -446,10 +460,7 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict,
             # Where the time goes: CPU of each process per job (the worker's includes the
             # jobs' shells), and how often each slept and was woken.
             result["cpu_ms_per_job"] = per_job(before, after, args.jobs)
-            result["wakeups_per_job"] = {
-                name: round((woke[name] - slept[name]) / args.jobs, 1) for name in measured}
-            result["wakeups_per_job"]["total"] = round(
-                sum(result["wakeups_per_job"].values()), 1)
+            result["wakeups_per_job"] = wakeups_per_job(slept, woke, args.jobs)
             print(json.dumps(result), flush=True)
             ours.append(result)
             if peer is not None:
@@ -512,7 +523,10 @@ def print_summary(report: dict) -> None:
     if "cpu_ms_per_job" in report.get("celery", {}):
         rows += [("celery CPU ms per task (its round)",
                   ", ".join(f"{name} {ms}"
-                            for name, ms in report["celery"]["cpu_ms_per_job"].items()))]
+                            for name, ms in report["celery"]["cpu_ms_per_job"].items())),
+                 ("celery wake-ups per task", ", ".join(
+                     f"{name} {n}"
+                     for name, n in report["celery"].get("wakeups_per_job", {}).items()))]
     rows += [
         ("wake-ups per job", ", ".join(f"{name} {n}"
                                        for name, n in t.get("wakeups_per_job", {}).items())),
