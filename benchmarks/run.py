@@ -254,18 +254,12 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def per_job(before: dict[str, float], after: dict[str, float], jobs: int) -> dict[str, float]:
-    """CPU ms per job of each process between two cpu_seconds(), and their total."""
-    out = {name: round((after[name] - before[name]) * 1000 / jobs, 2) for name in before}
-    out["total"] = round(sum(out.values()), 2)
-    return out
-
-
-def wakeups_per_job(before: dict[str, int], after: dict[str, int], jobs: int
-                    ) -> dict[str, float]:
-    """Wake-ups per job of each process between two wakeups(), and their total."""
-    out = {name: round((after[name] - before[name]) / jobs, 1) for name in before}
-    out["total"] = round(sum(out.values()), 1)
+def per_job(before: dict[str, float], after: dict[str, float], jobs: int, *,
+            scale: float = 1, digits: int = 1) -> dict[str, float]:
+    """What each process counted per job between two readings (cpu_seconds() with scale 1000:
+    ms; wakeups()), and their total."""
+    out = {name: round((after[name] - before[name]) * scale / jobs, digits) for name in before}
+    out["total"] = round(sum(out.values()), digits)
     return out
 
 
@@ -418,8 +412,8 @@ def celery_side(broker_url: str | None, args: argparse.Namespace, shared: dict[s
         def one_round() -> dict:
             before, slept = cpu(), woken()
             result = celery_peer.throughput(broker_url, args.jobs, args.clients, COMMAND)
-            result["cpu_ms_per_job"] = per_job(before, cpu(), args.jobs)
-            result["wakeups_per_job"] = wakeups_per_job(slept, woken(), args.jobs)
+            result["cpu_ms_per_job"] = per_job(before, cpu(), args.jobs, scale=1000, digits=2)
+            result["wakeups_per_job"] = per_job(slept, woken(), args.jobs)
             return result
 
         yield one_round
@@ -464,8 +458,8 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict,
             woke = wakeups(measured)
             # Where the time goes: CPU of each process per job (the worker's includes the
             # jobs' shells), and how often each slept and was woken.
-            result["cpu_ms_per_job"] = per_job(before, after, args.jobs)
-            result["wakeups_per_job"] = wakeups_per_job(slept, woke, args.jobs)
+            result["cpu_ms_per_job"] = per_job(before, after, args.jobs, scale=1000, digits=2)
+            result["wakeups_per_job"] = per_job(slept, woke, args.jobs)
             print(json.dumps(result), flush=True)
             ours.append(result)
             if peer is not None:

@@ -17,6 +17,7 @@ ended: there, `linger` never starts and every batch holds one item. An item that
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -61,10 +62,8 @@ class GroupCommit(Generic[T]):
         by waiting (a consumer whose prefetch is max_batch gets no more until it acknowledges)."""
         self._full = asyncio.Event()
         try:
-            async with asyncio.timeout(self.gather):
-                await self._full.wait()
-        except TimeoutError:
-            pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self.gather)
         finally:
             self._full = None
 
