@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { logIn, shot, submitCommand } from "./helpers";
 
-test("find in a 100,000-line log, with each line's time", async ({ page }) => {
+test("a 100,000-line log: find in it, scroll it end to end, each line's time", async ({ page }) => {
   test.setTimeout(120_000);
   await logIn(page);
   // Given a 100,000-line log with "needle" in lines 25,000, 50,000, 75,000 and 100,000
@@ -50,6 +50,18 @@ test("find in a 100,000-line log, with each line's time", async ({ page }) => {
   await find.press("Escape");
   await expect(find).toHaveValue("");
   await expect(log.locator("mark")).toHaveCount(0);
+
+  // Scrolled to the top, then back to the end with the keyboard: following again
+  await log.evaluate((el) => (el.scrollTop = 0));
+  await expect(log.locator('.log-row[data-seq="1"]')).toBeVisible();
+  await expect(page.getByRole("button", { name: "Follow" })).toHaveAttribute("aria-pressed", "false");
+  await log.focus();
+  await page.keyboard.press("End");
+  const last = log.locator('.log-row[data-seq="100000"]');
+  await expect(last).toBeVisible();
+  await expect(last.locator(".log-text")).toHaveText("needle 100000");
+  await expect(page.getByRole("button", { name: "Following" })).toHaveAttribute("aria-pressed", "true");
+  await shot(page, "job-detail-100k");
 
   // Timestamps: each line's time, and the choice stays after a reload
   await page.getByRole("button", { name: "Timestamps" }).click();
