@@ -15,10 +15,14 @@ It uses the broker at RABBITMQ_URL (default vhost) and deletes the queues it dec
 import argparse
 import asyncio
 import os
+import sys
 import time
+from pathlib import Path
 
 import aio_pika
-import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.run import cpu_seconds, listener_pid  # noqa: E402
 
 QUEUE_ARGUMENTS = {
     "classic": {},
@@ -36,19 +40,7 @@ MODES = {
 BODY = b'{"job_id": "6755a3c2f1e4b2a9c8d7e6f5", "attempt": 1, "command": "echo hello"}' * 3
 
 
-def broker_process(port: int) -> psutil.Process:
-    for conn in psutil.net_connections("tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
-            return psutil.Process(conn.pid)
-    raise SystemExit(f"no process listens on port {port} here: run it beside the broker")
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
-async def measure(url: str, broker: psutil.Process, arguments: dict, confirms: bool, mode: int,
+async def measure(url: str, broker: int, arguments: dict, confirms: bool, mode: int,
                   together: int, messages: int, rate: float) -> float:
     """RabbitMQ's CPU in µs per message published, delivered and acknowledged."""
     connection = await aio_pika.connect(url)
@@ -69,7 +61,7 @@ async def measure(url: str, broker: psutil.Process, arguments: dict, confirms: b
                 all_in.set()
 
         tag = await queue.consume(on_message)
-        before = cpu_seconds(broker)
+        before = cpu_seconds({"rabbitmq": broker})["rabbitmq"]
         for start in range(0, messages, together):
             count = min(together, messages - start)
             await asyncio.gather(*(
@@ -78,7 +70,7 @@ async def measure(url: str, broker: psutil.Process, arguments: dict, confirms: b
                 for _ in range(count)))
             await asyncio.sleep(count / rate)
         await asyncio.wait_for(all_in.wait(), 60)
-        spent = cpu_seconds(broker) - before
+        spent = cpu_seconds({"rabbitmq": broker})["rabbitmq"] - before
         await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
         return spent / messages * 1e6
@@ -92,7 +84,9 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=250.0, help="messages per second")
     args = parser.parse_args()
     url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/")
-    broker = broker_process(int(url.rsplit(":", 1)[-1].split("/")[0]))
+    broker = listener_pid(int(url.rsplit(":", 1)[-1].split("/")[0]))
+    if broker is None:
+        raise SystemExit("no process listens on RabbitMQ's port here: run this beside the broker")
     print(f"{args.messages} messages at {args.rate:g}/s; RabbitMQ's CPU per message:")
     for kind, arguments in QUEUE_ARGUMENTS.items():
         for mode_name, (confirms, mode, together) in MODES.items():
