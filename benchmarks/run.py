@@ -22,6 +22,10 @@ each in a vhost and database of its own:
 
 `--profile` also records the API, master and worker with py-spy during the throughput run
 and prints the functions where each spends its time (benchmarks/results/profile-*.txt).
+py-spy counts a thread that waits for a core as busy, so on two cores a write that wakes
+another process looks far dearer than it is. `--perf` records the whole machine with Linux
+`perf` during jobrunner's first throughput round instead, on the CPU, and prints its share by
+process and library (benchmarks/results/perf.txt).
 """
 
 import argparse
@@ -32,6 +36,8 @@ import os
 import platform as host
 import resource
 import secrets
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -321,6 +327,35 @@ def profiled(pids: dict[str, int], enabled: bool) -> Iterator[None]:
             print(top_frames(RESULTS / f"profile-{name}.raw", name), flush=True)
 
 
+@contextmanager
+def machine_profiled(enabled: bool) -> Iterator[None]:
+    """`perf record -a` while the block runs, then the machine's CPU by process and library."""
+    perf = shutil.which("perf") if enabled else None
+    if perf is None:
+        if enabled:
+            print("--perf: no `perf` on PATH; not recorded", flush=True)
+        yield
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data = RESULTS / "perf.data"
+    recorder = subprocess.Popen([perf, "record", "-a", "-F", "499", "-o", str(data)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)  # perf writes what it has
+        _, errors = recorder.communicate(timeout=60)
+        report = subprocess.run([perf, "report", "-i", str(data), "--sort", "comm,dso",
+                                 "--stdio"], capture_output=True, text=True)
+        rows = [line for line in report.stdout.splitlines()
+                if line.strip() and not line.startswith("#")][:30]
+        text = "\n".join(["--- the machine's CPU in the first round, by process and library "
+                          "(perf record -a; idle is `swapper`) ---",
+                          *(rows or [f"perf recorded nothing: {errors.strip()[-500:]}"])])
+        (RESULTS / "perf.txt").write_text(text + "\n")
+        print(text, flush=True)
+
+
 def top_frames(raw: Path, name: str, count: int = 15) -> str:
     """The functions with the most samples on the stack (inclusive) and on top (self)."""
     inclusive: Counter[str] = Counter()
@@ -353,6 +388,8 @@ def main() -> None:
     parser.add_argument("--latency-jobs", type=int, default=100)
     parser.add_argument("--fill", type=int, default=20000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--perf", action="store_true",
+                        help="record the machine with Linux perf in the first round")
     parser.add_argument("--skip-celery", action="store_true")
     parser.add_argument("--rounds", type=int, default=3,
                         help="throughput runs of each, jobrunner and Celery in turn")
@@ -453,7 +490,8 @@ def run_jobrunner(platform, args, mongodb_url: str, database: str, report: dict,
                   f"capacity 4, {args.clients} clients ...", flush=True)
             before = cpu_seconds(measured, children=("worker",))
             slept = wakeups(measured)
-            result = asyncio.run(throughput(tenant, args.jobs, args.clients))
+            with machine_profiled(args.perf and n == 1):
+                result = asyncio.run(throughput(tenant, args.jobs, args.clients))
             after = cpu_seconds(measured, children=("worker",))
             woke = wakeups(measured)
             # Where the time goes: CPU of each process per job (the worker's includes the
