@@ -22,7 +22,7 @@ from pathlib import Path
 import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.run import cpu_seconds, listener_pid  # noqa: E402
+from benchmarks.run import cpu_seconds, listener_pid, per_job  # noqa: E402
 
 QUEUE_ARGUMENTS = {
     "classic": {},
@@ -61,7 +61,7 @@ async def measure(url: str, broker: int, arguments: dict, confirms: bool, mode: 
                 all_in.set()
 
         tag = await queue.consume(on_message)
-        before = cpu_seconds({"rabbitmq": broker})["rabbitmq"]
+        before = cpu_seconds({"rabbitmq": broker})
         for start in range(0, messages, together):
             count = min(together, messages - start)
             await asyncio.gather(*(
@@ -70,10 +70,10 @@ async def measure(url: str, broker: int, arguments: dict, confirms: bool, mode: 
                 for _ in range(count)))
             await asyncio.sleep(count / rate)
         await asyncio.wait_for(all_in.wait(), 60)
-        spent = cpu_seconds({"rabbitmq": broker})["rabbitmq"] - before
+        spent = per_job(before, cpu_seconds({"rabbitmq": broker}), messages, scale=1e6)
         await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
-        return spent / messages * 1e6
+        return spent["rabbitmq"]
     finally:
         await connection.close()
 

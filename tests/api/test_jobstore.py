@@ -24,10 +24,10 @@ async def test_closing_writes_the_marks_of_confirmed_publishes_at_once(module_da
                         outbox_grace_seconds=60)
     broker = RabbitBroker(module_vhost)
     await broker.connect()
+    platform = Platform(settings=settings, broker=broker,
+                        secretbox=SecretBox(settings.encryption_key))
     try:
         await amqp.declare_topology(broker)
-        platform = Platform(settings=settings, broker=broker,
-                            secretbox=SecretBox(settings.encryption_key))
         jobs = [(await platform.jobs.submit(JobSpec(command="true"), "t-close"))[0]
                 for _ in range(3)]
         ids = [job.id for job in jobs]
