@@ -16,7 +16,7 @@ from jobrunner_shared.messages import AssignAck, AttemptRef, JobAssignment, JobF
 from .coalesce import StartHolder
 from .logs import AttemptLog
 from .outbox import Outbox
-from .runner import Outcome, Runner
+from .runner import Outcome, Runner, base_environment
 from .settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class Attempts:
         self._running: dict[AttemptKey, RunningAttempt] = {}
         self._finished: OrderedDict[AttemptKey, None] = OrderedDict()
         self._changed = asyncio.Event()
+        self._base_env = base_environment()  # the worker's environment does not change
         # Called whenever the set of running attempts changed (the session beats soon after).
         self.on_change: Callable[[], None] = lambda: None
 
@@ -86,6 +87,7 @@ class Attempts:
                 keep_whole=attempt_log.mask.values,
                 on_line=attempt_log.add,
                 on_started=lambda pid: self._started(assignment, report, pid),
+                base_env=self._base_env,
             )
         except ValueError as exc:
             return AssignAck(accepted=False, reason=f"invalid assignment: {exc}")
@@ -96,7 +98,9 @@ class Attempts:
         return AssignAck(accepted=True)
 
     def _started(self, assignment: JobAssignment, report: StartHolder, pid: int | None) -> None:
-        log.info("job %s attempt %d: started, pid %s", assignment.job_id, assignment.attempt, pid)
+        # Logged at INFO when the start is reported (StartHolder): a short attempt, reported
+        # as one `job:ran`, logs one line, its end.
+        log.debug("job %s attempt %d: started, pid %s", assignment.job_id, assignment.attempt, pid)
         report.started(JobStarted(job_id=assignment.job_id, attempt=assignment.attempt, pid=pid))
 
     async def _run(
@@ -127,7 +131,8 @@ class Attempts:
                 log_truncated=attempt_log.truncated,
             )
             report.finished(finished)
-            log.info("job %s attempt %d: %s, exit code %s", *key, outcome.status, outcome.exit_code)
+            log.info("job %s attempt %d: %s, exit code %s (pid %s)", *key, outcome.status,
+                     outcome.exit_code, runner.pid)
         finally:
             # Why: a worker going away must not leave a start held (a no-op once finished).
             report.release()

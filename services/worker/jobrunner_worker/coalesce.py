@@ -115,6 +115,8 @@ class StartHolder:
         self.released = True
         if self._start is not None:
             held = max(0.0, self.clock() - self._started_at) if self._start.pid else 0.0
+            log.info("job %s attempt %d: started, pid %s", self._start.job_id,
+                     self._start.attempt, self._start.pid)
             self.outbox.put(names.EV_JOB_STARTED,
                             self._start.model_copy(update={"held_seconds": round(held, 6)}))
         for batch in self._held:

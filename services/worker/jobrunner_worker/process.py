@@ -63,11 +63,19 @@ class Process:
         return self._popen.returncode
 
     async def wait(self) -> int:
+        if self._exited.done():
+            return self._exited.result()
         return await asyncio.shield(self._exited)
+
+    def on_exit(self, callback: Callable[[object], None]) -> None:
+        """Call `callback` once the process has exited and been reaped (at once if it has)."""
+        self._exited.add_done_callback(callback)
 
     async def drained(self, timeout: float) -> bool:
         """Whether both pipes reached their end (every process holding them is gone) within
         `timeout` seconds."""
+        if self._drained.done():
+            return True
         try:
             await asyncio.wait_for(asyncio.shield(self._drained), timeout)
         except TimeoutError:
