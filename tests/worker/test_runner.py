@@ -3,7 +3,7 @@ import sys
 import time
 
 import pytest
-from jobrunner_worker.runner import LineSplitter, Runner
+from jobrunner_worker.runner import LineSplitter, Runner, base_environment
 
 
 def runner(collected, **kwargs) -> Runner:
@@ -40,6 +40,22 @@ async def test_env_is_added_to_the_worker_environment(collected, monkeypatch):
     monkeypatch.setenv("API_KEY", "the-worker-key")
     await runner(collected, command='echo "$FROM_WORKER $FROM_JOB [$API_KEY]"', env={"FROM_JOB": "j"}).run()
     assert collected.texts() == ["w j []"]  # the worker's own key is not handed to jobs
+
+
+async def test_a_given_base_environment_is_used_instead_of_reading_the_worker_s(collected,
+                                                                              monkeypatch):
+    monkeypatch.setenv("FROM_WORKER", "read-now")
+    await runner(collected, command='echo "[$FROM_WORKER] $FROM_BASE $FROM_JOB"',
+                 base_env={"FROM_BASE": "b", "PATH": "/usr/bin:/bin"},
+                 env={"FROM_JOB": "j"}).run()
+    assert collected.texts() == ["[] b j"]
+
+
+def test_base_environment_leaves_out_the_worker_s_key(monkeypatch):
+    monkeypatch.setenv("API_KEY", "the-worker-key")
+    monkeypatch.setenv("FROM_WORKER", "w")
+    env = base_environment()
+    assert "API_KEY" not in env and env["FROM_WORKER"] == "w"
 
 
 async def test_missing_program_fails_with_127_and_says_why(collected):
