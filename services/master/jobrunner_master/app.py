@@ -20,7 +20,7 @@ from jobrunner_master import metrics as master_metrics
 from jobrunner_master.dispatch import DispatchConnections
 from jobrunner_master.sessions import WorkersNamespace
 from jobrunner_master.settings import Settings, get_settings
-from jobrunner_shared import amqp, gctuning
+from jobrunner_shared import amqp, gctuning, sio_packet
 from jobrunner_shared import logging as log_setup
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
         max_http_buffer_size=settings.max_message_bytes,
         logger=False,
         engineio_logger=False,
+        serializer=sio_packet.Packet,
     )
     state: dict[str, object] = {}
 

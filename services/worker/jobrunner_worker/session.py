@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 import socketio
-from jobrunner_shared import names
+from jobrunner_shared import names, sio_packet
 from jobrunner_shared.messages import AssignAck, AttemptRef, JobAssignment, WorkerAuth
 from pydantic import ValidationError
 
@@ -62,6 +62,7 @@ class WorkerSession:
             # engineio would otherwise take over SIGINT on the first connect (disconnect and
             # cancel everything); SIGINT/SIGTERM mean "drain" here, handled in main.py.
             handle_sigint=False,
+            serializer=sio_packet.Packet,
         )
         self.heartbeat = Heartbeater(self.client, self.attempts, settings.heartbeat_interval)
         self.attempts.on_change = self.heartbeat.poke
