@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aio_pika
 
@@ -84,7 +85,7 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=250.0, help="messages per second")
     args = parser.parse_args()
     url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/")
-    broker = listener_pid(int(url.rsplit(":", 1)[-1].split("/")[0]))
+    broker = listener_pid(urlsplit(url).port or 5672)  # as benchmarks/run.py finds it
     if broker is None:
         raise SystemExit("no process listens on RabbitMQ's port here: run this beside the broker")
     print(f"{args.messages} messages at {args.rate:g}/s; RabbitMQ's CPU per message:")
