@@ -51,6 +51,12 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
     private final Map<Object, P> positionsById = new HashMap<>();
     private final Comparator<? super P> naturalOrder;
     private final boolean usable;
+    /** Each key's path, split once (the library splits it with a regular expression per read). */
+    private final String[][] paths;
+    /** The document the last check was made for, and its keys: the add or update that follows
+     * takes them instead of reading the same document again. */
+    private Document checked;
+    private Set<KeyValue> checkedKeys;
     private volatile boolean multikey;
     /** Its collection, known from the first document added: to see the other indexes. */
     private volatile MongoCollection<P> collection;
@@ -59,13 +65,14 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
         super(name, keys, sparse);
         this.naturalOrder = naturalOrder;
         this.usable = keys.stream().map(IndexKey::getKey).noneMatch(QueryTerms::hasArrayPosition);
+        this.paths = keys.stream().map(key -> key.getKey().split("\\.", -1)).toArray(String[][]::new);
     }
 
     // --- keeping it current ------------------------------------------------------------------
 
     @Override
     public synchronized void checkAdd(Document document, MongoCollection<P> collection) {
-        keysOf(document); // refuses parallel arrays in a compound index, as MongoDB does
+        check(document); // refuses parallel arrays in a compound index, as MongoDB does
     }
 
     @Override
@@ -73,7 +80,7 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
         if (collection != null) {
             this.collection = collection;
         }
-        Set<KeyValue> keys = keysOf(document);
+        Set<KeyValue> keys = checkedKeysOf(document);
         if (keys != null) {
             link(idOf(document), position, keys);
         }
@@ -90,20 +97,21 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
 
     @Override
     public synchronized void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<P> collection) {
-        keysOf(newDocument);
+        check(newDocument);
     }
 
     @Override
     public synchronized void updateInPlace(Document oldDocument, Document newDocument, P position,
                                            MongoCollection<P> collection) {
-        Set<KeyValue> newKeys = keysOf(newDocument);
+        Set<KeyValue> newKeys = checkedKeysOf(newDocument);
         if (Objects.equals(keysByPosition.get(position), newKeys)) {
             return;
         }
-        positionsById.remove(idOf(oldDocument));
         unlink(position);
         if (newKeys != null) {
-            link(idOf(newDocument), position, newKeys);
+            link(idOf(newDocument), position, newKeys); // the same _id: MongoDB keeps it
+        } else {
+            positionsById.remove(idOf(oldDocument));
         }
     }
 
@@ -114,12 +122,79 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
         positionsById.clear();
     }
 
+    private void check(Document document) {
+        checkedKeys = keysOf(document);
+        checked = document; // after keysOf: a document it refuses is not remembered
+    }
+
+    /** The keys of a document checked just before (the library checks every index, then adds
+     * to or updates every index, the document unchanged in between), or read now. */
+    private Set<KeyValue> checkedKeysOf(Document document) {
+        Set<KeyValue> keys = document == checked ? checkedKeys : keysOf(document);
+        checked = null;
+        checkedKeys = null;
+        return keys;
+    }
+
     /** The document's keys, or null when a sparse index leaves it out. */
-    private Set<KeyValue> keysOf(Document document) {
+    Set<KeyValue> keysOf(Document document) {
+        KeyValue plain = plainKey(document);
+        if (plain != null) {
+            return isSparse() && plain.stream().allMatch(Objects::isNull) ? null : Set.of(plain);
+        }
         if (isSparse() && hasNoValue(document)) {
             return null;
         }
         return getKeyValues(document);
+    }
+
+    /**
+     * The document's one key when no array and no subdocument is among its values (nor on the
+     * way to them), as {@link Index#getKeyValues} makes it, or null for that method to make.
+     *
+     * <p>Why not that method alone: it splits each path with a regular expression and collects
+     * with streams, for every index of every document inserted or updated; for a job (17
+     * indexes) that was a fifth of the database's CPU. Strings are interned: the keys of an
+     * index share their leading values (a tenant, a status), so that the map's comparisons of
+     * equal values end at their identity instead of reading them through.
+     */
+    private KeyValue plainKey(Document document) {
+        Object[] values = new Object[paths.length];
+        for (int i = 0; i < paths.length; i++) {
+            Object value = document;
+            for (String part : paths[i]) {
+                if (value instanceof Document) {
+                    value = ((Document) value).getOrMissing(part);
+                } else if (value instanceof Collection) {
+                    return null;
+                } else {
+                    value = Missing.getInstance(); // as the library: nothing below a value
+                }
+            }
+            if (value instanceof Collection || value instanceof Map) {
+                return null;
+            }
+            values[i] = normalized(value);
+        }
+        return new KeyValue(values);
+    }
+
+    /** {@code Utils.normalizeValue} (not public) for a value that is no document or list. */
+    private static Object normalized(Object value) {
+        if (Missing.isNullOrMissing(value)) {
+            return null;
+        }
+        if (value instanceof String) {
+            return ((String) value).intern();
+        }
+        if (value instanceof Long && (Long) value != (long) ((Long) value).doubleValue()) {
+            return value;
+        }
+        if (value instanceof Number) {
+            double number = ((Number) value).doubleValue();
+            return Double.valueOf(number == -0.0 ? 0.0 : number);
+        }
+        return value;
     }
 
     private boolean hasNoValue(Document document) {
@@ -152,10 +227,9 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
             return;
         }
         for (KeyValue key : keys) {
-            Set<P> positions = entries.get(key);
-            if (positions != null && positions.remove(position) && positions.isEmpty()) {
-                entries.remove(key);
-            }
+            // One walk down the tree; a key left without documents goes.
+            entries.computeIfPresent(key, (k, positions) -> positions.remove(position) && positions.isEmpty()
+                ? null : positions);
         }
     }
 

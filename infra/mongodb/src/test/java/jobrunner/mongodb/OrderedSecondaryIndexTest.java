@@ -252,4 +252,43 @@ class OrderedSecondaryIndexTest {
         assertEquals(List.of(0, 1, 2, 3), positions(index, doc("n", doc("$gt", Double.NaN))));
         assertEquals(List.of(2), positions(index, doc("n", doc("$lt", 100))));
     }
+
+    @Test
+    void keys_read_without_the_library_are_the_librarys_keys() {
+        OrderedSecondaryIndex<Integer> index = index("tenant_id", "lease.expires_at", "n");
+        List<Document> documents = List.of(
+            doc("tenant_id", "t1", "lease", doc("expires_at", NOW), "n", 1),
+            doc("tenant_id", "t1", "n", 1L),  // no lease: missing, as null
+            doc("tenant_id", null, "lease", null, "n", -0.0),
+            doc("tenant_id", "t1", "lease", "not a document", "n", 2.5),
+            doc("tenant_id", "t1", "lease", doc("expires_at", NOW), "n", Long.MAX_VALUE - 1),
+            doc("tenant_id", doc("nested", 1), "n", 3),  // a subdocument: the library's own path
+            doc("tenant_id", "t1", "lease", List.of(doc("expires_at", NOW))),  // an array on the way
+            doc("tenant_id", List.of("a", "b")));  // a multikey document
+
+        for (Document document : documents) {
+            assertEquals(index.getKeyValues(document), index.keysOf(document), document::toString);
+        }
+    }
+
+    @Test
+    void a_sparse_index_reads_a_document_without_any_of_its_fields_as_left_out() {
+        OrderedSecondaryIndex<Integer> index = index(true, "lease.worker", "timeout_at");
+        assertNull(index.keysOf(doc("status", "queued", "lease", null)));
+        assertNull(index.keysOf(doc("status", "queued", "lease", doc("expires_at", NOW))));
+        assertEquals(index.getKeyValues(doc("timeout_at", NOW)), index.keysOf(doc("timeout_at", NOW)));
+    }
+
+    @Test
+    void the_keys_of_a_checked_document_go_to_that_document_only() {
+        OrderedSecondaryIndex<Integer> index = index("status");
+        Document checked = doc("_id", "j1", "status", "queued");
+        Document other = doc("_id", "j2", "status", "running");
+        index.checkAdd(checked, null);
+        index.add(other, 0, null);  // not the one checked: its own keys
+        index.add(checked, 1, null);  // its check was taken by nobody else, but read again
+
+        assertEquals(List.of(0), positions(index, doc("status", "running")));
+        assertEquals(List.of(1), positions(index, doc("status", "queued")));
+    }
 }
