@@ -9,6 +9,7 @@ as MongoDB applies the same update (tests/api/test_updates.py checks both agree)
 
 import copy
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from bson import ObjectId
@@ -18,31 +19,36 @@ OPERATORS = frozenset({"$set", "$unset", "$inc"})
 IMMUTABLE = frozenset({str, int, float, bool, type(None), datetime, ObjectId})
 
 
-def _walk(doc: dict, path: str, owned: set[int]) -> tuple[Any, str | int]:
+def _walk(doc: dict, path: str, owned: set[int], parents: dict[str, Any]
+          ) -> tuple[Any, str | int]:
     """The container holding `path`'s last part, and that part. Each container on the way is
     copied the first time it is walked (`owned`: the ones copied already): the result shares
-    what the update does not touch with the input, which is never changed."""
-    if "." not in path:
+    what the update does not touch with the input, which is never changed. `parents`: the
+    containers found so far by their paths (an attempt's ten fields are one walk, not ten;
+    none of them is replaced later in the update: MongoDB refuses a path inside another)."""
+    parent, dot, last = path.rpartition(".")
+    if not dot:
         return doc, path  # a top-level field: `doc` is the copy, owned already
-    parts = path.split(".")
-    node: Any = doc
-    for part in parts[:-1]:
-        key: str | int = int(part) if isinstance(node, list) else part
-        if isinstance(node, dict) and key not in node:
-            child = {}  # as MongoDB: a missing parent is made
-        elif id(child := node[key]) not in owned:
-            child = child.copy()  # a dict or a list
-        owned.add(id(child))
-        node[key] = child
-        node = child
-    last = parts[-1]
+    node = parents.get(parent)
+    if node is None:
+        node = doc
+        for part in parent.split("."):
+            key: str | int = int(part) if isinstance(node, list) else part
+            if isinstance(node, dict) and key not in node:
+                child = {}  # as MongoDB: a missing parent is made
+            elif id(child := node[key]) not in owned:
+                child = child.copy()  # a dict or a list
+            owned.add(id(child))
+            node[key] = child
+            node = child
+        parents[parent] = node
     return node, int(last) if isinstance(node, list) else last
 
 
 def _copy(value: Any) -> Any:
     """`value`, its dicts and lists copied; what cannot change shared (copy.deepcopy rebuilds
     every datetime, which cost more than the rest of applying an update)."""
-    if type(value) in IMMUTABLE:
+    if type(value) in IMMUTABLE or isinstance(value, Enum):  # an enum member is one constant
         return value
     if type(value) is dict:
         return {key: _copy(item) for key, item in value.items()}
@@ -67,14 +73,15 @@ def apply_update(doc: dict, update: dict) -> dict:
     # Why not a deep copy of the whole job: only the containers on the updated paths change.
     out = dict(doc)
     owned = {id(out)}
+    parents: dict[str, Any] = {}
     for path, value in update.get("$set", {}).items():
-        _put(*_walk(out, path, owned), _copy(value))
+        _put(*_walk(out, path, owned, parents), _copy(value))
     for path in update.get("$unset", {}):
-        node, key = _walk(out, path, owned)
+        node, key = _walk(out, path, owned, parents)
         if isinstance(node, dict):
             node.pop(key, None)
     for path, amount in update.get("$inc", {}).items():
-        node, key = _walk(out, path, owned)
+        node, key = _walk(out, path, owned, parents)
         node[key] = (node.get(key, 0) if isinstance(node, dict) else node[key]) + amount
     return out
 
