@@ -179,7 +179,8 @@ final class OrderedSecondaryIndex<P> extends Index<P> {
         return new KeyValue(values);
     }
 
-    /** {@code Utils.normalizeValue} (not public) for a value that is no document or list. */
+    /** {@code Utils.normalizeValue} (not public) for a value that is no document or list, and a
+     * string interned (the library keeps its own: equal either way, see {@link #plainKey}). */
     private static Object normalized(Object value) {
         if (Missing.isNullOrMissing(value)) {
             return null;
