@@ -10,8 +10,10 @@ from jobrunner_worker.process import Process
 
 
 def open_fds() -> set[str]:
-    """This process's open descriptors, but the /dev/null every job's stdin shares."""
-    return set(os.listdir("/proc/self/fd")) - {str(process._stdin())}
+    """This process's open descriptors, but the /dev/null every job's stdin shares (opened
+    before the listing, which would otherwise count its own descriptor under that number)."""
+    devnull = str(process._stdin())
+    return set(os.listdir("/proc/self/fd")) - {devnull}
 
 
 class Sink:
@@ -99,3 +101,53 @@ async def test_without_a_pidfd_a_thread_sees_the_exit(monkeypatch: pytest.Monkey
     proc = Process(["/bin/sh", "-c", "echo hi; exit 4"], dict(os.environ), sink)
     assert await asyncio.wait_for(proc.wait(), 10) == 4
     assert await proc.drained(5) and sink.data["stdout"] == b"hi\n"
+
+
+async def test_a_program_without_a_slash_is_found_on_the_jobs_own_path(tmp_path) -> None:
+    # Given a program only the job's PATH leads to, behind a file of that name that may not be
+    # run, and another program that is only there in a form that may not be run
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "hello-job").write_text("#!/bin/sh\necho wrong\n")
+    program = second / "hello-job"
+    program.write_text("#!/bin/sh\necho found\n")
+    program.chmod(0o755)
+    (first / "not-runnable").write_text("#!/bin/sh\n")
+    env = {**os.environ, "PATH": f"/no/such/dir:{first}:{second}"}
+    # Then it runs, found where execvp would find it
+    sink = Sink()
+    proc = Process(["hello-job"], env, sink)
+    assert await proc.wait() == 0 and await proc.drained(5)
+    assert sink.data["stdout"] == b"found\n"
+    # And what is not there, or may not be run, fails to start as execvp would
+    with pytest.raises(FileNotFoundError):
+        Process(["hello-job"], dict(os.environ), Sink())
+    with pytest.raises(PermissionError):
+        Process(["not-runnable"], env, Sink())
+
+
+async def test_sigpipe_is_back_to_its_default_in_the_job() -> None:
+    # Python ignores SIGPIPE; a job must not inherit that, or `yes | head` never ends cleanly
+    sink = Sink()
+    proc = Process(["/bin/sh", "-c", "yes | head -n 1"], dict(os.environ), sink)
+    assert await asyncio.wait_for(proc.wait(), 10) == 0 and await proc.drained(5)
+    assert (sink.data["stdout"], sink.data["stderr"]) == (b"y\n", b"")
+
+
+async def test_a_worker_whose_stdout_is_closed_still_gives_jobs_theirs() -> None:
+    # Given the worker's own fds 0 and 1 closed, so that a job's stdout pipe takes (0, 1)
+    process._stdin()
+    saved = [os.dup(0), os.dup(1)]
+    os.close(0)
+    os.close(1)
+    try:
+        sink = Sink()
+        proc = Process(["/bin/sh", "-c", "echo out"], dict(os.environ), sink)
+        assert await proc.wait() == 0 and await proc.drained(5)
+    finally:
+        for fd, copy in enumerate(saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+    # Then the job's stdout was its pipe all the same
+    assert sink.data["stdout"] == b"out\n"

@@ -1,18 +1,26 @@
 """A job's process on the event loop: its two pipes and its exit are plain readers of the loop.
 
 Why not asyncio's subprocess API: its transports, protocols, stream readers and child watcher
-cost the worker 0.45 ms of CPU for each `echo` started, read and reaped, against 0.28 ms this
-way (measured side by side here), and a short job's whole share of the worker is ~1.2 ms.
+cost the worker 0.45 ms of CPU for each `echo` started, read and reaped, against 0.28 ms with
+`subprocess.Popen` and plain readers (measured side by side here), and a short job's whole
+share of the worker is ~1.2 ms. Why `os.posix_spawn` rather than `Popen`: the same
+clone-and-exec without Popen's Python around it (its error pipe, the environment encoded in
+Python, a dozen descriptors juggled): 0.23-0.29 -> 0.18-0.20 ms of the worker's CPU per job
+started, read and reaped (benchmarks/job_spawn.py, side by side). Every descriptor Python opens is close-on-exec
+(PEP 446), so a job inherits only its stdin, stdout and stderr, as with Popen's close_fds; a
+pipe that got the number of a standard stream the worker closed is dup2'd onto itself, which
+glibc (2.29+) and musl make inheritable, as POSIX asks.
 The exit is seen through a pidfd (Linux 5.3+); elsewhere a thread waits for it.
 """
 
 import asyncio
+import contextlib
+import errno
 import logging
 import os
-import subprocess
+import signal
 import threading
 from collections.abc import Callable
-from typing import IO
 
 from jobrunner_shared.messages import Stream
 
@@ -34,33 +42,61 @@ def _stdin() -> int:
     return _devnull
 
 
+# Reset to their defaults in the job, as subprocess does: Python ignores SIGPIPE for itself.
+_DEFAULT_SIGNALS = [signal.SIGPIPE, signal.SIGXFSZ]
+
+
+def _executable(name: str, env: dict[str, str]) -> str:
+    """The file to run: `name` itself when it has a slash, else the first executable of that
+    name on the job's own PATH, as execvp finds it (FileNotFoundError, or PermissionError when
+    only files that may not be run were found)."""
+    if os.sep in name:
+        return name
+    denied = False
+    for directory in os.get_exec_path(env):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            if os.access(path, os.X_OK):
+                return path
+            denied = True
+    code = errno.EACCES if denied else errno.ENOENT
+    raise OSError(code, os.strerror(code), name)
+
+
 class Process:
     """Started at construction in a session of its own (its own process group), with stdin on
     /dev/null; raises OSError when it cannot start."""
 
     def __init__(self, args: list[str], env: dict[str, str], on_output: OutputSink) -> None:
-        self._popen = subprocess.Popen(
-            args, stdin=_stdin(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-            start_new_session=True,
-        )
-        self.pid = self._popen.pid
+        executable = _executable(args[0], env)
+        out_read, out_write = os.pipe()  # close-on-exec, as every descriptor here
+        err_read, err_write = os.pipe()
+        try:
+            self.pid = os.posix_spawn(
+                executable, args, env,
+                file_actions=[(os.POSIX_SPAWN_DUP2, _stdin(), 0),
+                              (os.POSIX_SPAWN_DUP2, out_write, 1),
+                              (os.POSIX_SPAWN_DUP2, err_write, 2)],
+                setsid=True, setsigdef=_DEFAULT_SIGNALS)
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        # The exit status once reaped: the code, or -N for a signal (as subprocess has it).
+        self.returncode: int | None = None
         self._loop = asyncio.get_running_loop()
         self._on_output = on_output
-        self._pipes: dict[int, tuple[Stream, IO[bytes]]] = {}
+        self._pipes: dict[int, Stream] = {}
         self._drained = self._loop.create_future()
         self._exited = self._loop.create_future()
-        for stream, pipe in (("stdout", self._popen.stdout), ("stderr", self._popen.stderr)):
-            assert pipe is not None
-            fd = pipe.fileno()
+        for stream, fd in (("stdout", out_read), ("stderr", err_read)):
             os.set_blocking(fd, False)
-            self._pipes[fd] = (stream, pipe)
+            self._pipes[fd] = stream
             self._loop.add_reader(fd, self._read, fd)
         self._watch_exit()
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit status once reaped: the code, or -N for a signal (as subprocess has it)."""
-        return self._popen.returncode
 
     async def wait(self) -> int:
         if self._exited.done():
@@ -88,7 +124,7 @@ class Process:
             self._close(fd)
 
     def _read(self, fd: int) -> None:
-        stream, _ = self._pipes[fd]
+        stream = self._pipes[fd]
         try:
             data = os.read(fd, READ_CHUNK)
         except (BlockingIOError, InterruptedError):
@@ -107,9 +143,9 @@ class Process:
             self._close(fd)
 
     def _close(self, fd: int) -> None:
-        stream, pipe = self._pipes.pop(fd)
+        stream = self._pipes.pop(fd)
         self._loop.remove_reader(fd)
-        pipe.close()
+        os.close(fd)
         try:
             self._on_output(stream, None)
         except Exception:
@@ -117,9 +153,15 @@ class Process:
         if not self._pipes and not self._drained.done():
             self._drained.set_result(None)
 
-    def _reaped(self) -> None:
+    def _reap(self) -> None:
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            # Reaped by someone else (SIGCHLD ignored): its status is lost; 0, as subprocess.
+            self.returncode = 0
         if not self._exited.done():
-            self._exited.set_result(self._popen.returncode)
+            self._exited.set_result(self.returncode)
 
     def _watch_exit(self) -> None:
         try:
@@ -127,8 +169,10 @@ class Process:
         except (AttributeError, OSError):
             # No pidfd here (not Linux, or before 5.3): a thread waits for the exit instead.
             def wait() -> None:
-                self._popen.wait()
-                self._loop.call_soon_threadsafe(self._reaped)
+                # Waits for the exit without reaping: the loop reaps it (_reap).
+                with contextlib.suppress(ChildProcessError):
+                    os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+                self._loop.call_soon_threadsafe(self._reap)
 
             threading.Thread(target=wait, name=f"wait-{self.pid}", daemon=True).start()
             return
@@ -136,7 +180,6 @@ class Process:
         def exited() -> None:
             self._loop.remove_reader(pidfd)
             os.close(pidfd)
-            self._popen.wait()  # exited already: reaps it at once
-            self._reaped()
+            self._reap()  # exited already: at once
 
         self._loop.add_reader(pidfd, exited)
