@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return BAD_SETTINGS
     # Why uvloop: the worker's share of a short job is mostly the event loop's own work (its
     # Socket.IO messages, the job's pipes and exit); uvloop does it for ~9 % less of the
-    # worker's CPU per job (a fake master feeding `echo` jobs, side by side).
+    # worker's CPU per job (benchmarks/worker_alone.py, side by side).
     run = uvloop.run if uvloop is not None else asyncio.run
     return run(serve(settings))
 
