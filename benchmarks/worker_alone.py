@@ -2,8 +2,9 @@
 
 The fake master is python-socketio under uvicorn, as the master is, with the same packet
 serializer; it keeps `capacity` `echo hello` jobs assigned to one `jobrunner-worker` process and
-acknowledges each report at once (no RabbitMQ, no database). Each round prints the worker's CPU
-per job (user + system), its jobs' shells' own, the fake master's, and the jobs per second.
+acknowledges each report at once (no RabbitMQ, no database); the worker's log goes to
+.data/test-logs/. Each round prints the worker's CPU per job (user + system), its jobs' shells'
+own, the fake master's, and the jobs per second.
 The shells' CPU follows the machine's speed: compare the worker's against it when comparing runs.
 
     .venv/bin/python benchmarks/worker_alone.py [--jobs N] [--rounds R] [--capacity C] [NAME=VALUE ...]
@@ -13,8 +14,6 @@ NAME=VALUE pairs are given to the worker's environment.
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import time
 import uuid
@@ -29,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from jobrunner_shared import names, sio_packet  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
+from tests.support.process import ManagedProcess  # noqa: E402
 
 WORKER = ROOT / ".venv" / "bin" / "jobrunner-worker"
-LOG = ROOT / ".data" / "worker-alone.log"
 OK = {"ok": True}
 
 
@@ -115,12 +114,10 @@ async def main() -> None:
     server = uvicorn.Server(uvicorn.Config(socketio.ASGIApp(sio), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
-    env = {**os.environ, "MASTER_URL": f"http://127.0.0.1:{port}", "API_KEY": "bench",
-           "WORKER_CAPACITY": str(args.capacity), "WORKER_NAME": "worker-alone",
-           "HEARTBEAT_INTERVAL": "5", **dict(pair.split("=", 1) for pair in args.env)}
-    LOG.parent.mkdir(parents=True, exist_ok=True)
-    with open(LOG, "wb") as log:
-        worker = subprocess.Popen([str(WORKER)], env=env, stdout=log, stderr=log)
+    worker = ManagedProcess("worker-alone", [str(WORKER)], env={
+        "MASTER_URL": f"http://127.0.0.1:{port}", "API_KEY": "bench",
+        "WORKER_CAPACITY": str(args.capacity), "WORKER_NAME": "worker-alone",
+        "HEARTBEAT_INTERVAL": "5", **dict(pair.split("=", 1) for pair in args.env)}).spawn()
     try:
         await asyncio.wait_for(master.connected.wait(), 30)
         measured, me = psutil.Process(worker.pid), psutil.Process()
@@ -138,12 +135,7 @@ async def main() -> None:
                 print(f"round {n}: worker {per_job[0]} µs/job (its shells {per_job[1]}), "
                       f"fake master {per_job[2]}, {args.jobs / seconds:.0f} jobs/s", flush=True)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        worker.stop()
         server.should_exit = True
         await serving
 
