@@ -73,8 +73,10 @@ client: install $(NODE_STAMP)
 # MONGODB_URL point elsewhere) and stops again only what it started.
 test: test-python test-frontend
 
+# Two pytest runs (scripts/pytest.sh): most tests on PYTEST_WORKERS (2) workers, then those that
+# stop the shared RabbitMQ node alone.
 test-python: install
-	@scripts/with-infra.sh $(PY) -m pytest $(PYTEST_ARGS)
+	@PY=$(PY) scripts/with-infra.sh scripts/pytest.sh $(PYTEST_ARGS)
 
 # Vitest, the generated API client against the API's schema, then the Playwright specs in
 # Debian's chromium against the real platform (frontend/tests/global-setup.ts starts it).

@@ -1,9 +1,12 @@
 """Every fault scenario ends with counts; the session writes them as a table.
 
 The table goes to .data/test-output/reliability.md (and the terminal summary), the source of
-the table in docs/reliability.md.
+the table in docs/reliability.md. `make test` runs the suite in several sessions (pytest-xdist's
+workers, then the node-wide tests alone): each merges its rows into the table, a scenario's row
+replaced by its latest counts.
 """
 
+import fcntl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -72,12 +75,30 @@ def record_counts() -> Callable[..., Counts]:
     return record
 
 
+HEADER = ("| scenario | jobs submitted | jobs in exactly one final state | lines printed "
+          "| lines stored | duplicates |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+
+
+def merged(table: str, rows: list[Counts]) -> str:
+    """`table` (the report as it stands, or "") with `rows` in: a scenario already there is
+    replaced where it stands, a new one appended."""
+    by_scenario: dict[str, str] = {}
+    for line in table.splitlines()[2:]:
+        if line.startswith("| "):
+            by_scenario[line[2:].split(" | ", 1)[0]] = line
+    for row in rows:
+        by_scenario[row.scenario] = row.row()
+    return HEADER + "\n" + "\n".join(by_scenario.values()) + "\n"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _write_report() -> Iterator[None]:
     yield
     if not _rows:
         return
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    header = ("| scenario | jobs submitted | jobs in exactly one final state | lines printed "
-              "| lines stored | duplicates |\n| --- | ---: | ---: | ---: | ---: | ---: |")
-    REPORT.write_text(header + "\n" + "\n".join(row.row() for row in _rows) + "\n")
+    # Why a lock: pytest-xdist's workers end their sessions at about the same time.
+    with open(REPORT.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = REPORT.read_text() if REPORT.exists() else ""
+        REPORT.write_text(merged(table, _rows))

@@ -17,7 +17,7 @@ import pytest
 from tests.support.infra import RabbitMQ
 from tests.support.platform import Tenant
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.node_wide]
 
 
 def set_rabbit_env(rabbitmq: RabbitMQ, key: str, value: int) -> None:

@@ -16,7 +16,7 @@ from jobrunner_shared import names
 from tests.support.infra import RabbitMQ
 from tests.support.platform import FINAL, Tenant
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.node_wide]
 JOBS = 500
 
 

@@ -63,6 +63,7 @@ async def test_a_confirmed_job_is_not_published_again(
         assert queue.declaration_result.message_count == 1
 
 
+@pytest.mark.node_wide
 async def test_an_api_killed_after_the_write_before_the_confirm_loses_nothing(
     platform, tenant: Tenant, start_worker, rabbitmq: RabbitMQ, record_counts
 ) -> None:
