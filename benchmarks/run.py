@@ -11,10 +11,12 @@ each in a vhost and database of its own:
    submit to the last job final; then the same N tasks through Celery 5 (benchmarks/
    celery_peer.py: 4 prefork slots, acks_late, prefetch 4, results over rpc://, the task runs
    `sh -c 'echo hello'` as a subprocess and captures its output) from 16 clients. Both in turn,
-   `--rounds` times (3): the VM this runs on changes speed by a third from one minute to the
+   `--rounds` times (5): the VM this runs on changes speed by a third from one minute to the
    next, so one run of each says little; the ratio is the median of jobrunner's rounds over the
    median of Celery's, and each round's ratio (of two runs seconds apart) is reported beside
-   it, with the median of those;
+   it, with the median of those (five rounds, not three: with three, a slow minute on one side
+   moved a run's figures by a tenth, e.g. 0.61x as the ratio of the medians and 0.50x as the
+   median of the rounds in one run);
 3. line -> SSE client: a job printing a line every 10 ms, followed on /logs/stream; the delay
    from the worker reading each line (its `ts`) to the client receiving it;
 4. the database filled to 20,000 jobs (copies of the finished ones, with their log chunks),
@@ -392,7 +394,7 @@ def main() -> None:
     parser.add_argument("--perf", action="store_true",
                         help="record the machine with Linux perf in the first round")
     parser.add_argument("--skip-celery", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="throughput runs of each, jobrunner and Celery in turn")
     args = parser.parse_args()
 
