@@ -13,6 +13,7 @@ PY=${PY:-.venv/bin/python}
 
 "$PY" -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile -m "not cluster and not node_wide" "$@"
 first=$?
+if (( first == 2 )); then exit 2; fi  # interrupted (Ctrl-C): not on to the second run
 "$PY" -m pytest -m "node_wide and not cluster" "$@"
 second=$?
 
