@@ -26,7 +26,9 @@ import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from jobrunner_master.secrets import worker_payload  # noqa: E402
 from jobrunner_shared import names, sio_packet  # noqa: E402
+from jobrunner_shared.messages import JobAssignment  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
 from tests.support.process import ManagedProcess  # noqa: E402
 
@@ -85,11 +87,10 @@ class FakeMaster(socketio.AsyncNamespace):
         while self.left > 0 and self.running < self.capacity:
             self.left -= 1
             self.running += 1
-            job = {"job_id": uuid.uuid4().hex[:24], "tenant_id": "bench", "attempt": 1,
-                   "command": "echo hello", "argv": None, "env": {}, "labels": [],
-                   "timeout_seconds": None, "mask": [], "max_log_bytes": 64 * 1024 * 1024}
+            job = JobAssignment(job_id=uuid.uuid4().hex[:24], tenant_id="bench", attempt=1,
+                                command="echo hello")
             asyncio.get_running_loop().create_task(
-                self.sio.call(names.EV_JOB_ASSIGN, job, to=self.sid,
+                self.sio.call(names.EV_JOB_ASSIGN, worker_payload(job), to=self.sid,
                               namespace=names.WORKERS_NAMESPACE, timeout=30))
 
 
