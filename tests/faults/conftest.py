@@ -9,31 +9,17 @@ replaced by its latest counts.
 import fcntl
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from tests.support.paths import DATA_DIR
 from tests.support.platform import FINAL, Tenant
+from tests.support.reliability import Counts, merged
 
 REPORT = DATA_DIR / "test-output" / "reliability.md"
 # How long a log may take to be complete after its job ended (a requeued batch waits up to
 # 6 s per delivery: jobrunner_shared.amqp.ConsumeErrorPolicy).
 LOG_WAIT_SECONDS = 30
-
-
-@dataclass
-class Counts:
-    scenario: str
-    submitted: int
-    final_once: int
-    lines_printed: int
-    lines_stored: int
-    duplicates: int
-
-    def row(self) -> str:
-        return (f"| {self.scenario} | {self.submitted} | {self.final_once} | "
-                f"{self.lines_printed} | {self.lines_stored} | {self.duplicates} |")
 
 
 _rows: list[Counts] = []
@@ -73,22 +59,6 @@ def record_counts() -> Callable[..., Counts]:
         return counts
 
     return record
-
-
-HEADER = ("| scenario | jobs submitted | jobs in exactly one final state | lines printed "
-          "| lines stored | duplicates |\n| --- | ---: | ---: | ---: | ---: | ---: |")
-
-
-def merged(table: str, rows: list[Counts]) -> str:
-    """`table` (the report as it stands, or "") with `rows` in: a scenario already there is
-    replaced where it stands, a new one appended."""
-    by_scenario: dict[str, str] = {}
-    for line in table.splitlines()[2:]:
-        if line.startswith("| "):
-            by_scenario[line[2:].split(" | ", 1)[0]] = line
-    for row in rows:
-        by_scenario[row.scenario] = row.row()
-    return HEADER + "\n" + "\n".join(by_scenario.values()) + "\n"
 
 
 @pytest.fixture(scope="session", autouse=True)

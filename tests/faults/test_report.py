@@ -1,6 +1,6 @@
 """The fault suite's table of counts, merged from the sessions of one `make test`."""
 
-from tests.faults.conftest import HEADER, Counts, merged
+from tests.support.reliability import HEADER, Counts, merged
 
 
 def test_rows_are_merged_by_scenario_the_latest_counts_kept_in_place() -> None:
